@@ -67,7 +67,8 @@ export class HeaderFields implements Iterable<[string, string]> {
   /** Every value of this field, one per field line, in order. */
   getAll(name: string): string[] {
     const out: string[] = []
-    for (let i = this.indexOf(name); i !== -1; i = this.indexOf(name, i + 2)) out.push(this.raw[i + 1]!)
+    for (let i = this.indexOf(name); i !== -1; i = this.indexOf(name, i + 2))
+      out.push(this.raw[i + 1]!)
     return out
   }
 
