@@ -60,7 +60,9 @@ export class HeaderFields implements Iterable<[string, string]> {
     let i = this.indexOf(name)
     if (i === -1) return undefined
     let value = this.raw[i + 1]!
-    while ((i = this.indexOf(name, i + 2)) !== -1) value += `, ${this.raw[i + 1]!}`
+    for (i = this.indexOf(name, i + 2); i !== -1; i = this.indexOf(name, i + 2)) {
+      value += `, ${this.raw[i + 1]!}`
+    }
     return value
   }
 
