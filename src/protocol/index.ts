@@ -1,0 +1,12 @@
+/** The sans-IO HTTP/1.1 core: bytes in, events out; events in, bytes out. No sockets, no timers. */
+export { ServerConnection, type ServerConnectionOptions, type State } from './connection.ts'
+export {
+  LocalProtocolError,
+  ProtocolError,
+  type ProtocolErrorCode,
+  RemoteProtocolError,
+} from './errors.ts'
+export * from './events.ts'
+export { HeaderFields, type HeaderInit } from './headers.ts'
+export { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts'
+export { REASON_PHRASES, reasonPhrase } from './status.ts'

@@ -1,0 +1,543 @@
+/**
+ * Readers turn received bytes into pieces of a request. Each one states its precondition in its name and
+ * throws `LocalProtocolError` ("I cannot read this"); the connection rebuilds that as a `RemoteProtocolError`.
+ *
+ * None of them copies bytes it does not have to: header names and values become latin1 strings (the wire's
+ * own encoding, RFC 9110 §5.5), body data is handed out as views (`subarray`) of the received buffer.
+ */
+import { LocalProtocolError } from './errors.ts'
+import { HeaderFields } from './headers.ts'
+import type { ProtocolLimits } from './limits.ts'
+import { FIELD_VALUE, HEX_VALUE, TARGET_CHAR, TCHAR } from './tables.ts'
+
+const LF = 0x0a
+const CR = 0x0d
+const SP = 0x20
+const HTAB = 0x09
+const COLON = 0x3a
+const SEMICOLON = 0x3b
+
+/** What the head reader remembers between calls while a head is still incomplete (h11's ReceiveBuffer idea). */
+export interface HeadScan {
+  /** Bytes after the head's start already searched for a line end. */
+  scanned: number
+  /** Offset (from the head's start) of the line being scanned. */
+  lineStart: number
+  /** Offset just past the request line's LF, or -1 while the request line is incomplete. */
+  fieldsStart: number
+  method: string
+  target: string
+  version: '1.0' | '1.1'
+}
+
+export function newHeadScan(): HeadScan {
+  return { scanned: 0, lineStart: 0, fieldsStart: -1, method: '', target: '', version: '1.1' }
+}
+
+/** A complete request head, before framing rules are applied. */
+export interface RawHead {
+  method: string
+  target: string
+  version: '1.0' | '1.1'
+  headers: HeaderFields
+  /** Offset (from the head's start) just past the empty line that ends the head. */
+  length: number
+  /** Values of the fields the connection interprets, collected during the same pass. */
+  host: string[]
+  contentLength: string[]
+  transferEncoding: string[]
+  connection: string[]
+  expect: string[]
+}
+
+/**
+ * Read a request head starting at `start` (leading empty lines already skipped), when `buf[start..end)` holds it.
+ * Returns `undefined` when more bytes are needed; the scan state lets the next call continue where this one
+ * stopped, so a head arriving a byte at a time is searched once, not once per byte.
+ *
+ * RFC 9112 §2.1: HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
+ * RFC 9112 §2.2: a recipient MAY recognize a single LF as a line terminator and ignore any preceding CR. We do,
+ * in the head only; chunked framing lines need CRLF (see ChunkedReader).
+ */
+export function readRequestHead(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  scan: HeadScan,
+  limits: ProtocolLimits,
+): RawHead | undefined {
+  let from = start + scan.scanned
+  let lineStart = start + scan.lineStart
+  for (;;) {
+    const lf = buf.indexOf(LF, from)
+    if (lf === -1 || lf >= end) {
+      scan.scanned = end - start
+      scan.lineStart = lineStart - start
+      if (scan.fieldsStart < 0) {
+        if (end - start > limits.maxRequestLineSize + 1) {
+          throw new LocalProtocolError(
+            `request line exceeds ${limits.maxRequestLineSize} bytes`,
+            'URI_TOO_LONG',
+            414,
+          )
+        }
+        checkMethodPrefix(buf, start, end)
+      } else if (end - start > limits.maxHeaderSize) {
+        throw new LocalProtocolError(
+          `header section exceeds ${limits.maxHeaderSize} bytes`,
+          'HEADERS_TOO_LARGE',
+          431,
+        )
+      }
+      return undefined
+    }
+    const contentEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf
+    from = lf + 1
+    if (lf + 1 - start > limits.maxHeaderSize) {
+      throw new LocalProtocolError(
+        `header section exceeds ${limits.maxHeaderSize} bytes`,
+        'HEADERS_TOO_LARGE',
+        431,
+      )
+    }
+    if (scan.fieldsStart < 0) {
+      if (contentEnd - start > limits.maxRequestLineSize) {
+        throw new LocalProtocolError(
+          `request line exceeds ${limits.maxRequestLineSize} bytes`,
+          'URI_TOO_LONG',
+          414,
+        )
+      }
+      // Validate the request line as soon as it is complete: garbage (a TLS hello, a typo) is answered at
+      // once instead of after a header section's worth of bytes.
+      parseRequestLine(buf, start, contentEnd, scan)
+      scan.fieldsStart = lf + 1 - start
+    } else if (contentEnd === lineStart) {
+      return parseFieldSection(
+        buf,
+        start + scan.fieldsStart,
+        lineStart,
+        lf + 1 - start,
+        scan,
+        limits,
+      )
+    }
+    lineStart = lf + 1
+  }
+}
+
+/** Fail fast on a first line whose method is not a token, before its line end arrives. */
+function checkMethodPrefix(buf: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!
+    if (b === SP) return
+    if (TCHAR[b] === 0) {
+      if (b === CR && i + 1 === end) return // the CR of a line end whose LF has not arrived yet
+      throw new LocalProtocolError('request method is not a token', 'BAD_METHOD')
+    }
+  }
+}
+
+/**
+ * RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+ *              method = token;  HTTP-version = "HTTP" "/" DIGIT "." DIGIT   (§2.3)
+ * One SP exactly between the parts. HTTP/0.9's `GET /` (no version) is refused: it has no headers, so no Host
+ * and no framing, and serving it would let a stray line be read as a request.
+ */
+function parseRequestLine(buf: Uint8Array, start: number, end: number, scan: HeadScan): void {
+  let i = start
+  while (i < end && TCHAR[buf[i]!] === 1) i++
+  if (i === end) throw new LocalProtocolError('request line has no target', 'BAD_REQUEST_LINE')
+  if (buf[i] !== SP || i === start) {
+    throw new LocalProtocolError('request method is not a token', 'BAD_METHOD')
+  }
+  scan.method = methodString(buf, start, i)
+
+  const targetStart = i + 1
+  let j = targetStart
+  while (j < end && TARGET_CHAR[buf[j]!] === 1) j++
+  if (j === targetStart) {
+    if (j < end && buf[j] !== SP) {
+      throw new LocalProtocolError('request-target has a forbidden byte', 'BAD_TARGET')
+    }
+    throw new LocalProtocolError('request line has an empty target', 'BAD_REQUEST_LINE')
+  }
+  if (j === end) {
+    throw new LocalProtocolError('request line has no HTTP version (HTTP/0.9)', 'BAD_REQUEST_LINE')
+  }
+  if (buf[j] !== SP) {
+    throw new LocalProtocolError('request-target has a forbidden byte', 'BAD_TARGET')
+  }
+  scan.target = latin1(buf, targetStart, j)
+
+  const v = j + 1
+  if (
+    end - v === 8 &&
+    buf[v] === 0x48 && // H
+    buf[v + 1] === 0x54 && // T
+    buf[v + 2] === 0x54 && // T
+    buf[v + 3] === 0x50 && // P
+    buf[v + 4] === 0x2f && // /
+    isDigit(buf[v + 5]!) &&
+    buf[v + 6] === 0x2e && // .
+    isDigit(buf[v + 7]!)
+  ) {
+    if (buf[v + 5] === 0x31 && buf[v + 7] === 0x31) scan.version = '1.1'
+    else if (buf[v + 5] === 0x31 && buf[v + 7] === 0x30) scan.version = '1.0'
+    else {
+      throw new LocalProtocolError(
+        `HTTP version ${latin1(buf, v + 5, end)} is not supported`,
+        'UNSUPPORTED_VERSION',
+        505,
+      )
+    }
+    return
+  }
+  throw new LocalProtocolError('request line has a malformed HTTP version', 'BAD_REQUEST_LINE')
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39
+}
+
+/** why: GET and POST are most requests; returning a constant string skips a decode and an allocation. */
+function methodString(buf: Uint8Array, start: number, end: number): string {
+  const len = end - start
+  if (len === 3 && buf[start] === 0x47 && buf[start + 1] === 0x45 && buf[start + 2] === 0x54) {
+    return 'GET'
+  }
+  if (
+    len === 4 &&
+    buf[start] === 0x50 &&
+    buf[start + 1] === 0x4f &&
+    buf[start + 2] === 0x53 &&
+    buf[start + 3] === 0x54
+  ) {
+    return 'POST'
+  }
+  return latin1(buf, start, end)
+}
+
+// why: Buffer's latin1Slice decodes without the argument checks of toString('latin1', …); header bytes map
+// one-to-one onto latin1 code points, which is how node:http and undici expose them too.
+const latin1Slice = (
+  Buffer.prototype as unknown as {
+    latin1Slice(this: Uint8Array, start: number, end: number): string
+  }
+).latin1Slice
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(buf, start, end)
+}
+
+/** Parse the field lines in `[start, end)` (each ending in LF or CRLF) into a RawHead. */
+function parseFieldSection(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  length: number,
+  scan: HeadScan,
+  limits: ProtocolLimits,
+): RawHead {
+  const head: RawHead = {
+    method: scan.method,
+    target: scan.target,
+    version: scan.version,
+    headers: new HeaderFields(),
+    length,
+    host: [],
+    contentLength: [],
+    transferEncoding: [],
+    connection: [],
+    expect: [],
+  }
+  readFieldLines(buf, start, end, head.headers.raw, limits.maxHeaderCount, 'TOO_MANY_HEADERS', head)
+  return head
+}
+
+/**
+ * Read field lines from `[start, end)` into `raw`. Shared by the head and the chunked trailer section.
+ * `interesting` collects the values of the fields the connection interprets (head only).
+ *
+ * RFC 9112 §5:  field-line = field-name ":" OWS field-value OWS
+ * RFC 9112 §5.1: "No whitespace is allowed between the field name and colon. … A server MUST reject, with a
+ *   response status code of 400 (Bad Request), any received request message that contains whitespace between a
+ *   header field name and colon."
+ * RFC 9112 §5.2: obs-fold (a line starting with SP or HTAB) — a server MUST either reject the message with 400 or
+ *   replace it with SP. We reject: folding is obsolete, and unfolding differently from a proxy is a smuggling risk.
+ */
+export function readFieldLines(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  raw: string[],
+  maxCount: number,
+  tooManyCode: 'TOO_MANY_HEADERS' | 'TRAILERS_TOO_LARGE',
+  interesting?: RawHead,
+): void {
+  let p = start
+  while (p < end) {
+    const lf = buf.indexOf(LF, p)
+    // INVARIANT: the caller found every line end in [start, end) already, so lf is within range.
+    const e = lf > p && buf[lf - 1] === CR ? lf - 1 : lf
+    const first = buf[p]!
+    if (first === SP || first === HTAB) {
+      throw new LocalProtocolError('obsolete line folding is not accepted', 'OBS_FOLD')
+    }
+    let i = p
+    while (i < e && TCHAR[buf[i]!] === 1) i++
+    if (i === p || i === e || buf[i] !== COLON) {
+      throw new LocalProtocolError(
+        i === e ? 'header line has no colon' : 'header name is not a token',
+        'BAD_HEADER_NAME',
+      )
+    }
+    if (raw.length >> 1 >= maxCount) {
+      throw new LocalProtocolError(`more than ${maxCount} header fields`, tooManyCode, 431)
+    }
+    let vs = i + 1
+    while (vs < e && (buf[vs] === SP || buf[vs] === HTAB)) vs++
+    let ve = e
+    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--
+    for (let k = vs; k < ve; k++) {
+      if (FIELD_VALUE[buf[k]!] === 0) {
+        throw new LocalProtocolError('header value has a control character', 'BAD_HEADER_VALUE')
+      }
+    }
+    const name = latin1(buf, p, i)
+    const value = latin1(buf, vs, ve)
+    raw.push(name, value)
+    if (interesting !== undefined) collectInteresting(interesting, name, value)
+    p = lf + 1
+  }
+}
+
+/** why: names are compared by length first, so most fields cost one integer comparison here (undici). */
+function collectInteresting(head: RawHead, name: string, value: string): void {
+  switch (name.length) {
+    case 4:
+      if (name.toLowerCase() === 'host') head.host.push(value)
+      break
+    case 6:
+      if (name.toLowerCase() === 'expect') head.expect.push(value)
+      break
+    case 10:
+      if (name.toLowerCase() === 'connection') head.connection.push(value)
+      break
+    case 14:
+      if (name.toLowerCase() === 'content-length') head.contentLength.push(value)
+      break
+    case 17:
+      if (name.toLowerCase() === 'transfer-encoding') head.transferEncoding.push(value)
+      break
+  }
+}
+
+/** A step of a body reader: bytes consumed and what they made (data, the end, or nothing yet). */
+export interface BodyStep {
+  consumed: number
+  data?: Uint8Array
+  done?: boolean
+  trailers?: HeaderFields
+}
+
+export interface BodyReader {
+  /** Read from `buf[start..end)`. Returns undefined when nothing can be made of those bytes yet. */
+  read(buf: Uint8Array, start: number, end: number): BodyStep | undefined
+  /** True once the last byte of the body has been read. */
+  readonly finished: boolean
+}
+
+/** RFC 9112 §6.2: the body is exactly Content-Length bytes. */
+export class ContentLengthReader implements BodyReader {
+  private remaining: number
+  constructor(length: number) {
+    this.remaining = length
+  }
+
+  get finished(): boolean {
+    return this.remaining === 0
+  }
+
+  read(buf: Uint8Array, start: number, end: number): BodyStep | undefined {
+    if (this.remaining === 0) return { consumed: 0, done: true }
+    const n = Math.min(this.remaining, end - start)
+    if (n === 0) return undefined
+    this.remaining -= n
+    return { consumed: n, data: buf.subarray(start, start + n) }
+  }
+}
+
+type ChunkPhase = 'size' | 'data' | 'data-crlf' | 'trailers' | 'finished'
+
+/**
+ * RFC 9112 §7.1:
+ *   chunked-body   = *chunk last-chunk trailer-section CRLF
+ *   chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *   chunk-size     = 1*HEXDIG
+ *   last-chunk     = 1*("0") [ chunk-ext ] CRLF
+ *   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+ *
+ * Strictness: size lines and the line end after chunk data must be CRLF (a bare LF there is how several
+ * request-smuggling attacks desynchronize a proxy and a server). The chunk size is capped at 16 hex digits and by
+ * the body limit; extensions are bounded in length and may not hold control characters (their content is
+ * otherwise ignored: no extension means anything to this server).
+ */
+export class ChunkedReader implements BodyReader {
+  private phase: ChunkPhase = 'size'
+  private remaining = 0
+  private total = 0
+  /** While reading trailers: how far the current trailer section has been scanned for its end. */
+  private trailerScanned = 0
+
+  constructor(private readonly limits: ProtocolLimits) {}
+
+  get finished(): boolean {
+    return this.phase === 'finished'
+  }
+
+  read(buf: Uint8Array, start: number, end: number): BodyStep | undefined {
+    switch (this.phase) {
+      case 'size':
+        return this.readSize(buf, start, end)
+      case 'data': {
+        const n = Math.min(this.remaining, end - start)
+        if (n === 0) return undefined
+        this.remaining -= n
+        if (this.remaining === 0) this.phase = 'data-crlf'
+        return { consumed: n, data: buf.subarray(start, start + n) }
+      }
+      case 'data-crlf': {
+        if (end - start < 1) return undefined
+        if (buf[start] !== CR) {
+          throw new LocalProtocolError('chunk data is not followed by CRLF', 'BAD_CHUNK_DATA')
+        }
+        if (end - start < 2) return undefined
+        if (buf[start + 1] !== LF) {
+          throw new LocalProtocolError('chunk data is not followed by CRLF', 'BAD_CHUNK_DATA')
+        }
+        this.phase = 'size'
+        return { consumed: 2 }
+      }
+      case 'trailers':
+        return this.readTrailers(buf, start, end)
+      case 'finished':
+        return { consumed: 0, done: true }
+    }
+  }
+
+  private readSize(buf: Uint8Array, start: number, end: number): BodyStep | undefined {
+    const lf = buf.indexOf(LF, start)
+    const maxLine = 16 + this.limits.maxChunkExtensionSize + 2
+    if (lf === -1 || lf >= end) {
+      if (end - start > maxLine) {
+        throw new LocalProtocolError('chunk size line is too long', 'BAD_CHUNK_EXTENSION')
+      }
+      return undefined
+    }
+    if (lf === start || buf[lf - 1] !== CR) {
+      throw new LocalProtocolError('chunk size line does not end in CRLF', 'BAD_CHUNK_SIZE')
+    }
+    const lineEnd = lf - 1
+    let i = start
+    let size = 0
+    while (i < lineEnd && HEX_VALUE[buf[i]!] !== 255) {
+      if (i - start === 16) {
+        throw new LocalProtocolError('chunk size has more than 16 hex digits', 'BAD_CHUNK_SIZE')
+      }
+      size = size * 16 + HEX_VALUE[buf[i]!]!
+      i++
+    }
+    if (i === start) throw new LocalProtocolError('chunk size is not hexadecimal', 'BAD_CHUNK_SIZE')
+    if (i < lineEnd) this.checkExtension(buf, i, lineEnd)
+    this.total += size
+    if (this.total > this.limits.maxBodySize) {
+      throw new LocalProtocolError(
+        `body exceeds ${this.limits.maxBodySize} bytes`,
+        'BODY_TOO_LARGE',
+        413,
+      )
+    }
+    const consumed = lf + 1 - start
+    if (size === 0) {
+      this.phase = 'trailers'
+      this.trailerScanned = 0
+      return { consumed }
+    }
+    this.remaining = size
+    this.phase = 'data'
+    return { consumed }
+  }
+
+  /** BWS ";" … up to the line end: bounded, no control characters but HTAB. */
+  private checkExtension(buf: Uint8Array, start: number, end: number): void {
+    if (end - start > this.limits.maxChunkExtensionSize) {
+      throw new LocalProtocolError(
+        `chunk extension exceeds ${this.limits.maxChunkExtensionSize} bytes`,
+        'BAD_CHUNK_EXTENSION',
+      )
+    }
+    let i = start
+    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++
+    if (i === end || buf[i] !== SEMICOLON) {
+      // Either bad digits (`1x`) or whitespace then nothing: both are malformed sizes.
+      throw new LocalProtocolError('chunk size is not hexadecimal', 'BAD_CHUNK_SIZE')
+    }
+    for (; i < end; i++) {
+      if (FIELD_VALUE[buf[i]!] === 0) {
+        throw new LocalProtocolError(
+          'chunk extension has a control character',
+          'BAD_CHUNK_EXTENSION',
+        )
+      }
+    }
+  }
+
+  /** trailer-section = *( field-line CRLF ), then the final CRLF. Parsed once it is complete. */
+  private readTrailers(buf: Uint8Array, start: number, end: number): BodyStep | undefined {
+    let from = start + this.trailerScanned
+    let lineStart = from
+    // Re-derive the current line start: scanning resumes at a line boundary (we only store whole lines).
+    for (;;) {
+      const lf = buf.indexOf(LF, from)
+      if (lf === -1 || lf >= end) {
+        this.trailerScanned = lineStart - start
+        if (end - start > this.limits.maxTrailerSize) {
+          throw new LocalProtocolError(
+            `trailer section exceeds ${this.limits.maxTrailerSize} bytes`,
+            'TRAILERS_TOO_LARGE',
+            431,
+          )
+        }
+        return undefined
+      }
+      if (lf + 1 - start > this.limits.maxTrailerSize) {
+        throw new LocalProtocolError(
+          `trailer section exceeds ${this.limits.maxTrailerSize} bytes`,
+          'TRAILERS_TOO_LARGE',
+          431,
+        )
+      }
+      const contentEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf
+      if (contentEnd === lineStart) {
+        if (lf === lineStart) {
+          // why: the last line of a chunked body is framing, like a size line: CRLF only.
+          throw new LocalProtocolError('chunked body does not end in CRLF', 'BAD_CHUNK_DATA')
+        }
+        const trailers = new HeaderFields()
+        readFieldLines(
+          buf,
+          start,
+          lineStart,
+          trailers.raw,
+          this.limits.maxHeaderCount,
+          'TRAILERS_TOO_LARGE',
+        )
+        this.phase = 'finished'
+        return { consumed: lf + 1 - start, done: true, trailers }
+      }
+      from = lf + 1
+      lineStart = from
+    }
+  }
+}
