@@ -62,6 +62,12 @@ export interface ServerConnectionOptions {
   limits?: Partial<ProtocolLimits>
   /** Value for the Date header of each final response (the transport caches it per second). */
   date?: () => string
+  /**
+   * When set, responses on a connection that stays open carry `Connection: keep-alive` and
+   * `Keep-Alive: timeout=N` (the idle timeout in seconds), as node:http sends them: a client that knows the
+   * server's idle timeout can avoid sending a request on a connection the server is about to close.
+   */
+  keepAliveTimeoutSeconds?: number
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -78,6 +84,7 @@ type Framing =
 export class ServerConnection {
   readonly limits: Readonly<ProtocolLimits>
   private readonly date: (() => string) | undefined
+  private readonly keepAliveHeader: string
 
   theirState: State = 'IDLE'
   ourState: State = 'IDLE'
@@ -100,6 +107,20 @@ export class ServerConnection {
   constructor(options: ServerConnectionOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.date = options.date
+    this.keepAliveHeader =
+      options.keepAliveTimeoutSeconds === undefined
+        ? ''
+        : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.max(0, Math.floor(options.keepAliveTimeoutSeconds))}\r\n`
+  }
+
+  /**
+   * Close after the current exchange: the next final response carries `Connection: close` and nothing more
+   * is read (graceful shutdown uses this for connections that have a request in flight).
+   */
+  requestClose(): void {
+    this.ourKeepAlive = false
+    if (this.ourState === 'DONE') this.ourState = 'MUST_CLOSE'
+    if (this.theirState === 'DONE') this.theirState = 'MUST_CLOSE'
   }
 
   /** False once either side has said (or the framing demands) that the connection closes after this exchange. */
@@ -508,8 +529,9 @@ export class ServerConnection {
     if (!keepAlive) {
       this.ourKeepAlive = false
       if (!headers.close) added += 'Connection: close\r\n'
-    } else if (this.request?.version === '1.0' && !headers.keepAlive) {
-      added += 'Connection: keep-alive\r\n'
+    } else if (!headers.keepAlive) {
+      if (this.keepAliveHeader !== '') added += this.keepAliveHeader
+      else if (this.request?.version === '1.0') added += 'Connection: keep-alive\r\n'
     }
     if (this.date !== undefined && !headers.date) added = `Date: ${this.date()}\r\n${added}`
 

@@ -1,0 +1,569 @@
+/**
+ * # The connection driver: one socket, one ServerConnection, one handler
+ *
+ * The driver is the only place where the sans-IO core meets a real socket. Its loop:
+ *
+ *   socket 'data' ──▶ conn.receiveData(chunk) ──▶ conn.nextEvent() until NEED_DATA or PAUSED
+ *        request        → build an IncomingRequest, call the handler (sync handlers answer in the same tick)
+ *        data           → push into the request's body (stop reading the socket past its high-water mark)
+ *        end-of-message → the body is complete
+ *        PAUSED         → a response is in progress: wait for it, then loop again (pipelined requests)
+ *   response ──▶ conn.respond()/send() ──▶ socket.write()   (stop reading while the socket's buffer is full)
+ *
+ * Backpressure both ways: reading stops while (a) the socket cannot take more output (a client that does not
+ * read its responses), or (b) request body bytes pile up unread by the handler. Either way the kernel's buffers
+ * fill and TCP flow control slows the client down, so memory per connection stays bounded.
+ *
+ * Writes made in one tick are corked and leave as one writev: a batch of pipelined responses to sync
+ * handlers becomes one system call.
+ */
+import type { Socket } from 'node:net'
+import {
+  LocalProtocolError,
+  NEED_DATA,
+  PAUSED,
+  type ProtocolLimits,
+  RemoteProtocolError,
+  type RequestEvent,
+  reasonPhrase,
+  ServerConnection,
+} from '../protocol/index.ts'
+import { cannedResponse } from './canned.ts'
+import { httpDate } from './http-date.ts'
+import type { Logger } from './logger.ts'
+import { IncomingRequest, RequestBodyError } from './request.ts'
+import type { WireTrace } from './trace.ts'
+import type { Body, Handler, Peer, Response } from './types.ts'
+
+export interface DriverOptions {
+  readonly handler: Handler
+  readonly limits: ProtocolLimits
+  readonly headersTimeout: number
+  readonly bodyTimeout: number
+  readonly keepAliveTimeout: number
+  readonly lingerTimeout: number
+  readonly maxDrainBytes: number
+  readonly logger: Logger
+  readonly trace: WireTrace | undefined
+}
+
+/** What the driver is waiting for; each phase has its own deadline (checked by the server's sweep). */
+type Phase = 'head' | 'idle' | 'body' | 'handler' | 'linger' | 'closed'
+
+const EMPTY = Buffer.alloc(0)
+const TEXT_PLAIN: [string, string] = ['Content-Type', 'text/plain; charset=utf-8']
+
+export class ConnectionDriver {
+  readonly id: number
+  readonly socket: Socket
+  readonly peer: Peer
+  private readonly conn: ServerConnection
+  private readonly options: DriverOptions
+
+  /** The request whose body is being received (undefined between bodies). */
+  private receiving: IncomingRequest | undefined
+  /** The request being answered (handler running or response streaming). */
+  private answering: IncomingRequest | undefined
+  private discarding = false
+  private discarded = 0
+  private processing = false
+  private writeBlocked = false
+  private bodyBlocked = false
+  private readPaused = false
+  private closing = false
+  private shutdownRequested = false
+  private protocolFailure: RemoteProtocolError | undefined
+
+  phase: Phase = 'head'
+  deadline: number
+
+  constructor(id: number, socket: Socket, peer: Peer, options: DriverOptions) {
+    this.id = id
+    this.socket = socket
+    this.peer = peer
+    this.options = options
+    this.conn = new ServerConnection({
+      limits: options.limits,
+      date: httpDate,
+      keepAliveTimeoutSeconds: options.keepAliveTimeout / 1000,
+    })
+    this.deadline = Date.now() + options.headersTimeout
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('end', () => this.onEnd())
+    socket.on('drain', () => this.onDrain())
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // Resets and broken pipes are the peer's business, not a protocol error: log once, never answer.
+      options.logger.debug(`connection #${id}: ${error.code ?? error.message}`)
+    })
+  }
+
+  /** True while a request is being handled or answered. */
+  get busy(): boolean {
+    return this.answering !== undefined
+  }
+
+  // ---- socket events -----------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.options.trace?.received(this.id, chunk)
+    if (this.closing) return // lingering: read and drop whatever the client still sends
+    if (this.phase === 'idle' || (this.phase === 'head' && this.conn.bufferedBytes === 0)) {
+      if (this.phase === 'idle') this.deadline = Date.now() + this.options.headersTimeout
+      this.phase = 'head'
+    }
+    this.conn.receiveData(chunk)
+    this.socket.cork()
+    try {
+      this.process()
+    } finally {
+      this.socket.uncork()
+    }
+  }
+
+  private onEnd(): void {
+    if (this.closing) {
+      this.socket.destroy()
+      return
+    }
+    this.conn.receiveData(EMPTY)
+    this.process()
+  }
+
+  private onDrain(): void {
+    if (!this.writeBlocked) return
+    this.writeBlocked = false
+    this.updateReading()
+    this.socket.cork()
+    try {
+      this.process()
+    } finally {
+      this.socket.uncork()
+    }
+  }
+
+  /** Called by the socket's 'close' (through the server): abort what is in flight. */
+  closed(): void {
+    this.phase = 'closed'
+    this.deadline = Number.POSITIVE_INFINITY
+    const gone = new Error('client closed the connection')
+    this.answering?.abort(gone)
+    this.receiving?.abort(gone)
+  }
+
+  // ---- the event loop ----------------------------------------------------------------------------
+
+  private process(): void {
+    if (this.processing) return // re-entered from a synchronous response: the outer loop continues
+    this.processing = true
+    try {
+      this.loop()
+    } finally {
+      this.processing = false
+    }
+  }
+
+  private loop(): void {
+    for (;;) {
+      if (this.closing || this.socket.destroyed) return
+      if (this.writeBlocked && this.answering === undefined) return // wait for 'drain' before the next request
+      let event: ReturnType<ServerConnection['nextEvent']>
+      try {
+        event = this.conn.nextEvent()
+      } catch (error) {
+        this.onProtocolError(error)
+        return
+      }
+      if (event === NEED_DATA) {
+        if (
+          this.conn.theirState === 'IDLE' &&
+          this.conn.bufferedBytes === 0 &&
+          this.phase !== 'head'
+        ) {
+          this.enterIdle()
+        }
+        return
+      }
+      if (event === PAUSED) {
+        if (this.answering === undefined) this.finishIfClosing()
+        return
+      }
+      switch (event.type) {
+        case 'request':
+          this.startRequest(event)
+          break
+        case 'data':
+          if (this.receiving !== undefined && !this.discarding) {
+            this.receiving.push(event.data)
+            if (this.receiving.bufferedBytes > this.receiving.highWaterMark) {
+              this.bodyBlocked = true
+              this.updateReading()
+              return
+            }
+          } else {
+            this.discarded += event.data.length
+            if (this.discarded > this.options.maxDrainBytes) {
+              // The handler answered without reading a large body: draining it is not worth it.
+              this.conn.requestClose()
+              this.closeGracefully()
+              return
+            }
+          }
+          break
+        case 'end-of-message':
+          this.receiving?.end()
+          this.receiving = undefined
+          this.discarding = false
+          if (this.answering !== undefined && this.phase === 'body') this.phase = 'handler'
+          break
+        case 'connection-closed':
+          if (this.answering === undefined) this.closeGracefully()
+          return
+      }
+    }
+  }
+
+  private enterIdle(): void {
+    if (this.shutdownRequested) {
+      this.closeGracefully()
+      return
+    }
+    this.phase = 'idle'
+    this.deadline = Date.now() + this.options.keepAliveTimeout
+  }
+
+  private finishIfClosing(): void {
+    const ours = this.conn.ourState
+    if (ours === 'MUST_CLOSE' || ours === 'CLOSED' || ours === 'ERROR') this.closeGracefully()
+  }
+
+  private startRequest(event: RequestEvent): void {
+    const request = new IncomingRequest(
+      event,
+      this.peer,
+      {
+        onWantBody: () => this.onWantBody(request),
+        onDrain: () => {
+          if (this.bodyBlocked) {
+            this.bodyBlocked = false
+            this.updateReading()
+            queueMicrotask(() => this.process())
+          }
+        },
+      },
+      this.options.limits.maxBodySize,
+    )
+    this.receiving = request.complete ? undefined : request
+    this.discarding = false
+    this.discarded = 0
+    this.answering = request
+    this.protocolFailure = undefined
+    if (request.complete) {
+      this.phase = 'handler'
+      this.deadline = Number.POSITIVE_INFINITY
+    } else {
+      this.phase = 'body'
+      this.deadline = Date.now() + this.options.bodyTimeout
+    }
+    let result: Response | Promise<Response>
+    try {
+      result = this.options.handler(request)
+    } catch (error) {
+      this.handlerFailed(request, error)
+      return
+    }
+    // why: a synchronous handler is answered in the same tick, with no Promise allocated (hono does the same).
+    if (result instanceof Promise) {
+      result.then(
+        (response) => this.respond(request, response),
+        (error: unknown) => this.handlerFailed(request, error),
+      )
+    } else {
+      this.respond(request, result)
+    }
+  }
+
+  private onWantBody(request: IncomingRequest): void {
+    if (request !== this.answering || !this.conn.clientIsWaitingFor100Continue) return
+    // RFC 9110 §10.1.1: the client holds its body until it sees 100 Continue; send it only now that the
+    // handler actually asked for the body.
+    this.write(this.conn.send({ type: 'informational', status: 100 }))
+  }
+
+  // ---- responses ---------------------------------------------------------------------------------
+
+  private respond(request: IncomingRequest, response: Response): void {
+    if (request !== this.answering) return
+    if (this.socket.destroyed) {
+      this.answered(request)
+      return
+    }
+    if (this.shutdownRequested) this.conn.requestClose()
+    const body = response.body
+    if (
+      body !== null &&
+      body !== undefined &&
+      typeof body !== 'string' &&
+      !(body instanceof Uint8Array)
+    ) {
+      void this.streamResponse(request, response, body)
+      return
+    }
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? EMPTY)
+    let out: Buffer
+    try {
+      out = this.conn.respond(
+        {
+          type: 'response',
+          status: response.status,
+          reason: response.reason,
+          headers: response.headers,
+        },
+        bytes,
+      )
+    } catch (error) {
+      if (!(error instanceof LocalProtocolError)) throw error
+      this.options.logger.error(
+        `connection #${this.id}: handler returned an invalid response: ${error.message}`,
+      )
+      out = this.conn.respond(
+        { type: 'response', status: 500, headers: [TEXT_PLAIN] },
+        Buffer.from('Internal Server Error\n'),
+      )
+    }
+    this.write([out])
+    this.answered(request)
+  }
+
+  private async streamResponse(
+    request: IncomingRequest,
+    response: Response,
+    body: AsyncIterable<Uint8Array | string>,
+  ): Promise<void> {
+    try {
+      this.write(
+        this.conn.send({
+          type: 'response',
+          status: response.status,
+          reason: response.reason,
+          headers: response.headers,
+        }),
+      )
+    } catch (error) {
+      if (!(error instanceof LocalProtocolError)) throw error
+      this.options.logger.error(
+        `connection #${this.id}: handler returned an invalid response: ${error.message}`,
+      )
+      this.write([
+        this.conn.respond(
+          { type: 'response', status: 500, headers: [TEXT_PLAIN] },
+          Buffer.from('Internal Server Error\n'),
+        ),
+      ])
+      this.answered(request)
+      return
+    }
+    try {
+      for await (const piece of body) {
+        if (this.socket.destroyed) break
+        const data = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece
+        this.write(this.conn.send({ type: 'data', data }))
+        if (this.socket.writableNeedDrain) await this.waitForDrain()
+      }
+      if (!this.socket.destroyed) this.write(this.conn.send({ type: 'end-of-message' }))
+    } catch (error) {
+      // Half a body has been sent: no status can be changed now. Cut the connection so the client sees an
+      // incomplete message instead of a truncated one that looks whole.
+      this.options.logger.error(
+        `connection #${this.id}: response stream failed: ${describe(error)}`,
+      )
+      this.conn.sendFailed()
+      this.socket.destroy()
+    }
+    this.answered(request)
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done)
+        this.socket.off('close', done)
+        resolve()
+      }
+      this.socket.on('drain', done)
+      this.socket.on('close', done)
+    })
+  }
+
+  private handlerFailed(request: IncomingRequest, error: unknown): void {
+    if (request !== this.answering) return
+    let status = 500
+    let message = 'Internal Server Error'
+    const failure = this.protocolFailure
+    if (failure !== undefined) {
+      status = failure.statusHint
+      message = `${reasonPhrase(status)}: ${failure.message}`
+    } else if (error instanceof RequestBodyError) {
+      status = error.status
+      message = `${reasonPhrase(status)}: ${error.message}`
+    } else {
+      this.options.logger.error(
+        `connection #${this.id}: handler failed on ${request.method} ${request.target}: ${describe(error, true)}`,
+      )
+    }
+    if (this.conn.ourState !== 'SEND_RESPONSE') {
+      // The response had already started: all we can do is cut the connection.
+      this.socket.destroy()
+      this.answered(request)
+      return
+    }
+    if (status >= 400 && status !== 500) this.conn.requestClose()
+    this.respond(request, { status, headers: [TEXT_PLAIN], body: `${message}\n` })
+  }
+
+  /** The response to `request` is complete (or abandoned): move on to the next request, or close. */
+  private answered(request: IncomingRequest): void {
+    if (request !== this.answering) return
+    this.answering = undefined
+    if (this.receiving === request) {
+      // The handler answered without reading the whole body: drop the rest as it arrives (bounded), so the
+      // next request on this connection can be read.
+      this.discarding = true
+      this.receiving = undefined
+      request.fail(new RequestBodyError('the response was sent before the body was read', 400))
+      if (this.bodyBlocked) {
+        this.bodyBlocked = false
+        this.updateReading()
+      }
+    }
+    if (this.phase === 'handler' || this.phase === 'body') {
+      this.phase = 'head'
+      this.deadline = Date.now() + this.options.headersTimeout
+    }
+    if (this.protocolFailure !== undefined) {
+      this.closeGracefully()
+      return
+    }
+    this.process()
+  }
+
+  private onProtocolError(error: unknown): void {
+    if (!(error instanceof RemoteProtocolError)) throw error
+    this.options.logger.debug(`connection #${this.id}: ${error.code}: ${error.message}`)
+    if (this.answering !== undefined) {
+      // The body of the request being handled is broken: its reader fails, and the handler's response (or
+      // the error it throws) goes out with Connection: close.
+      this.protocolFailure = error
+      this.receiving?.fail(new RequestBodyError(error.message, error.statusHint, { cause: error }))
+      this.receiving = undefined
+      return
+    }
+    const ours = this.conn.ourState
+    if (ours === 'IDLE' || ours === 'SEND_RESPONSE') {
+      const status = error.statusHint
+      this.write([
+        this.conn.respond(
+          { type: 'response', status, headers: [TEXT_PLAIN] },
+          Buffer.from(`${reasonPhrase(status)}: ${error.message}\n`),
+        ),
+      ])
+    }
+    this.closeGracefully()
+  }
+
+  private write(chunks: Uint8Array[]): void {
+    for (const chunk of chunks) {
+      this.options.trace?.sent(this.id, chunk)
+      if (!this.socket.write(chunk)) this.writeBlocked = true
+    }
+    if (this.writeBlocked) this.updateReading()
+  }
+
+  /** Read from the socket unless one of the backpressure conditions holds. */
+  private updateReading(): void {
+    const pause = !this.closing && (this.writeBlocked || this.bodyBlocked)
+    if (pause && !this.readPaused) {
+      this.readPaused = true
+      this.socket.pause()
+    } else if (!pause && this.readPaused) {
+      this.readPaused = false
+      this.socket.resume()
+    }
+  }
+
+  // ---- closing -----------------------------------------------------------------------------------
+
+  /**
+   * Close our side after what has been written, then keep reading (and dropping) for a moment. Closing a
+   * socket with unread input makes the kernel send RST, which can destroy the response still in flight to the
+   * client; a short linger lets the client read it first (the "lingering close" of Apache and nginx).
+   */
+  closeGracefully(): void {
+    if (this.closing) return
+    this.closing = true
+    this.phase = 'linger'
+    this.deadline = Date.now() + this.options.lingerTimeout
+    if (this.readPaused) {
+      this.readPaused = false
+      this.socket.resume()
+    }
+    this.socket.end()
+  }
+
+  /** Server shutdown: idle connections close now; busy ones after their current response. */
+  shutdown(): void {
+    this.shutdownRequested = true
+    if (this.answering === undefined && (this.phase === 'idle' || this.conn.bufferedBytes === 0)) {
+      this.closeGracefully()
+    } else {
+      this.conn.requestClose()
+    }
+  }
+
+  /** Called by the server's sweep when `deadline` has passed. */
+  timedOut(now: number): void {
+    if (now < this.deadline) return
+    switch (this.phase) {
+      case 'idle':
+        this.closeGracefully()
+        break
+      case 'head':
+        if (this.conn.bufferedBytes === 0 && this.answering === undefined) {
+          this.closeGracefully()
+          break
+        }
+        this.options.logger.debug(`connection #${this.id}: request head timed out`)
+        if (this.answering === undefined && this.conn.ourState === 'IDLE') {
+          this.write([cannedResponse(408, 'the request head took too long')])
+        }
+        this.closeGracefully()
+        break
+      case 'body':
+        this.options.logger.debug(`connection #${this.id}: request body timed out`)
+        this.deadline = Number.POSITIVE_INFINITY
+        this.phase = 'handler'
+        this.protocolFailure = new RemoteProtocolError(
+          'the request body took too long',
+          'UNEXPECTED_EOF',
+          408,
+        )
+        this.receiving?.fail(new RequestBodyError('the request body took too long', 408))
+        this.receiving = undefined
+        this.conn.requestClose()
+        break
+      case 'linger':
+        this.socket.destroy()
+        break
+      default:
+        break
+    }
+  }
+}
+
+function describe(error: unknown, withStack = false): string {
+  if (error instanceof Error)
+    return withStack && error.stack !== undefined ? error.stack : error.message
+  return String(error)
+}
+
+/** Re-exported for the node:http adapter, which answers bodies the same way. */
+export type { Body }

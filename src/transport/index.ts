@@ -1,0 +1,20 @@
+/** The transport: node:net listeners (TCP and Unix sockets) driving the sans-IO protocol core. */
+export { cannedResponse } from './canned.ts'
+export { httpDate } from './http-date.ts'
+export { type Logger, silentLogger, stderrLogger } from './logger.ts'
+export {
+  getPeerCredentials,
+  type PeerCredentials,
+  peerCredentialsAvailable,
+} from './peer-credentials.ts'
+export { IncomingRequest, RequestBodyError, splitTarget } from './request.ts'
+export {
+  createServer,
+  type HttpServer,
+  type ListenerAddress,
+  type ListenOptions,
+  type ServerOptions,
+} from './server.ts'
+export { createWireTrace, type WireTrace } from './trace.ts'
+export type { Body, Handler, Peer, Request, Response } from './types.ts'
+export { ListenError } from './unix-socket.ts'

@@ -1,0 +1,215 @@
+/**
+ * The request object handed to handlers. Its body arrives later than its head, piece by piece, pushed by the
+ * connection driver; the handler pulls it with `body()` (all at once) or `stream()` (piece by piece).
+ *
+ * Backpressure on the read side: the driver stops reading the socket while more than `highWaterMark` bytes
+ * of body wait here unread, and resumes when the handler pulls them (`onDrain`).
+ */
+import type { HeaderFields, RequestEvent } from '../protocol/index.ts'
+import type { Peer, Request } from './types.ts'
+
+/** Thrown by `body()` / `stream()`; `status` is what the server answers when the handler lets it propagate. */
+export class RequestBodyError extends Error {
+  override name = 'RequestBodyError'
+  readonly status: number
+  readonly expose = true
+  constructor(message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options)
+    this.status = status
+  }
+}
+
+export interface BodyHooks {
+  /** The handler wants the body: send `100 Continue` if the client waits for it. */
+  onWantBody(): void
+  /** The handler consumed buffered body bytes: the driver may read the socket again. */
+  onDrain(): void
+}
+
+const EMPTY = new Uint8Array(0)
+
+export class IncomingRequest implements Request {
+  readonly method: string
+  readonly target: string
+  readonly path: string
+  readonly query: string
+  readonly version: '1.0' | '1.1'
+  readonly headers: HeaderFields
+  readonly peer: Peer
+  readonly contentLength: number | undefined
+  readonly hasBody: boolean
+  readonly signal: AbortSignal
+
+  private readonly abortController: AbortController
+  private readonly hooks: BodyHooks
+  private readonly maxBodySize: number
+  private chunks: Uint8Array[] = []
+  private buffered = 0
+  private received = 0
+  private ended = false
+  private failure: Error | undefined
+  private consumer: 'none' | 'body' | 'stream' = 'none'
+  private wake: (() => void) | undefined
+  private whole: Promise<Uint8Array> | undefined
+  /** Bytes the driver keeps here before it stops reading the socket. */
+  readonly highWaterMark: number
+
+  constructor(
+    event: RequestEvent,
+    peer: Peer,
+    hooks: BodyHooks,
+    maxBodySize: number,
+    highWaterMark = 64 * 1024,
+  ) {
+    this.method = event.method
+    this.target = event.target
+    this.version = event.version
+    this.headers = event.headers
+    this.peer = peer
+    this.contentLength = event.contentLength
+    this.hasBody = event.chunked || (event.contentLength ?? 0) > 0
+    this.ended = !this.hasBody
+    this.hooks = hooks
+    this.maxBodySize = maxBodySize
+    this.highWaterMark = highWaterMark
+    this.abortController = new AbortController()
+    this.signal = this.abortController.signal
+    const [path, query] = splitTarget(event.target)
+    this.path = path
+    this.query = query
+  }
+
+  /** Bytes received and not yet pulled by the handler. */
+  get bufferedBytes(): number {
+    return this.buffered
+  }
+
+  /** True once the handler called `body()` or `stream()`. */
+  get bodyWanted(): boolean {
+    return this.consumer !== 'none'
+  }
+
+  /** True when the whole body has been received (or there is none). */
+  get complete(): boolean {
+    return this.ended
+  }
+
+  // ---- driver side -------------------------------------------------------------------------------
+
+  push(data: Uint8Array): void {
+    if (this.failure !== undefined) return
+    this.chunks.push(data)
+    this.buffered += data.length
+    this.received += data.length
+    this.wake?.()
+  }
+
+  end(): void {
+    this.ended = true
+    this.wake?.()
+  }
+
+  /** The body could not be read (protocol error, client gone): pending and later reads reject with `error`. */
+  fail(error: Error): void {
+    if (this.failure !== undefined || (this.ended && this.chunks.length === 0)) return
+    this.failure = error
+    this.chunks = []
+    this.buffered = 0
+    this.wake?.()
+  }
+
+  /** The client went away or the exchange was cut short. */
+  abort(reason: Error): void {
+    if (!this.signal.aborted) this.abortController.abort(reason)
+    if (!this.ended) this.fail(reason)
+  }
+
+  // ---- handler side ------------------------------------------------------------------------------
+
+  body(limit: number = this.maxBodySize): Promise<Uint8Array> {
+    if (this.whole !== undefined) return this.whole
+    if (this.consumer === 'stream') {
+      return Promise.reject(new Error('the body is already being read as a stream'))
+    }
+    this.consumer = 'body'
+    this.whole = this.collect(limit)
+    return this.whole
+  }
+
+  private async collect(limit: number): Promise<Uint8Array> {
+    if (this.contentLength !== undefined && this.contentLength > limit) {
+      throw tooLarge(limit)
+    }
+    const parts: Uint8Array[] = []
+    let total = 0
+    for await (const chunk of this.pull(limit)) {
+      parts.push(chunk)
+      total += chunk.length
+    }
+    if (parts.length === 0) return EMPTY
+    if (parts.length === 1) return parts[0]!
+    return Buffer.concat(parts, total)
+  }
+
+  stream(limit: number = this.maxBodySize): AsyncIterable<Uint8Array> {
+    if (this.consumer !== 'none') throw new Error('the body has already been read')
+    this.consumer = 'stream'
+    if (this.contentLength !== undefined && this.contentLength > limit) {
+      const error = tooLarge(limit)
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+      }
+    }
+    return this.pull(limit)
+  }
+
+  private async *pull(limit: number): AsyncGenerator<Uint8Array> {
+    if (this.hasBody) this.hooks.onWantBody()
+    let seen = 0
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure
+      if (this.chunks.length > 0) {
+        const chunks = this.chunks
+        this.chunks = []
+        this.buffered = 0
+        this.hooks.onDrain()
+        for (const chunk of chunks) {
+          seen += chunk.length
+          if (seen > limit) throw tooLarge(limit)
+          yield chunk
+        }
+        continue
+      }
+      if (this.ended) return
+      await new Promise<void>((resolve) => {
+        this.wake = resolve
+      })
+      this.wake = undefined
+    }
+  }
+}
+
+function tooLarge(limit: number): RequestBodyError {
+  return new RequestBodyError(`request body exceeds ${limit} bytes`, 413)
+}
+
+/**
+ * Split a request-target into path and query (RFC 9112 §3.2). For absolute-form (`http://host/p?q`) the path
+ * is the URI's path; for authority-form and `*`, the path is the target itself and the query empty.
+ */
+export function splitTarget(target: string): [path: string, query: string] {
+  let start = 0
+  if (target.charCodeAt(0) !== 0x2f /* / */) {
+    const scheme = target.indexOf('://')
+    if (scheme === -1) return [target, '']
+    const slash = target.indexOf('/', scheme + 3)
+    const question = target.indexOf('?', scheme + 3)
+    if (slash === -1 || (question !== -1 && question < slash)) {
+      return ['/', question === -1 ? '' : target.slice(question + 1)]
+    }
+    start = slash
+  }
+  const q = target.indexOf('?', start)
+  if (q === -1) return [start === 0 ? target : target.slice(start), '']
+  return [target.slice(start, q), target.slice(q + 1)]
+}
