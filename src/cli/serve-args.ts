@@ -1,0 +1,181 @@
+/**
+ * `observatory serve` arguments → ObservatoryOptions. Every mistake becomes a `UsageError` whose message is the
+ * one line the CLI prints (compatible with the original's wording where it has one, e.g. --tee).
+ */
+import { parseArgs } from 'node:util'
+import type { ObservatoryOptions } from '../observatory/options.ts'
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export const DEFAULT_SOCKET = '/tmp/claude-observatory.sock'
+export const DEFAULT_PORT = 23518
+export const ENV_SOCKET = 'CLAUDE_UNIX_HOOK_WATCHER'
+export const ENV_PORT = 'CLAUDE_REST_HOOK_WATCHER'
+export const ENV_TOKEN = 'OBSERVATORY_TOKEN'
+
+export const SERVE_HELP = `Usage: observatory serve [options]
+
+Receive Claude Code hook events (POST /hook?event=NAME, JSON body) and stream them as JSON lines.
+
+Listening (with neither --socket nor --port, nor their env vars, it listens on both defaults):
+  --socket PATH          Unix socket (default $${ENV_SOCKET}, else ${DEFAULT_SOCKET})
+  --mode OCTAL           socket file permissions (default 0660)
+  --port N               TCP port (default $${ENV_PORT}, else ${DEFAULT_PORT})
+  --bind ADDR            TCP address (default 127.0.0.1)
+
+Output (data to stdout, messages to stderr):
+  --output-socket PATH   send lines to readers of this Unix socket instead of stdout
+  --tee                  with --output-socket: to stdout as well
+  --pretty-json          indented JSON on stdout
+  --pretty-yaml          YAML on stdout (coloured on a terminal)
+  --log FILE             also append every event to FILE (written before the 200)
+  --log-max-bytes N      rotate the log past N bytes (default 10485760; 0 = never)
+  --log-max-files N      keep N rotated files FILE.1 … FILE.N (default 10)
+  --fsync                fsync the log after every event
+  --quiet                no access lines on stderr
+
+Safety (TCP):
+  --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
+  --token TOKEN          require "Authorization: Bearer TOKEN" (default $${ENV_TOKEN})
+  --max-body BYTES       largest accepted body (default 33554432)
+
+Engine:
+  --engine raw|node      this project's HTTP server (default) or node:http, same output
+  --trace                print every connection's raw bytes to stderr
+  -h, --help             this help
+`
+
+/** Parse `serve` arguments. `env` supplies the environment variables; `warn` receives non-fatal notices. */
+export function parseServeArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  warn: (message: string) => void,
+): ObservatoryOptions | 'help' {
+  let values: ReturnType<typeof parse>['values']
+  try {
+    values = parse(argv).values
+  } catch (error) {
+    throw new UsageError(cleanParseError(error))
+  }
+  if (values.help === true) return 'help'
+
+  if (values['pretty-json'] === true && values['pretty-yaml'] === true) {
+    throw new UsageError('Error: --pretty-json and --pretty-yaml are mutually exclusive')
+  }
+  if (values.tee === true && values['output-socket'] === undefined) {
+    throw new UsageError('Error: --tee requires --output-socket')
+  }
+
+  const mode = values.mode === undefined ? 0o660 : parseOctal(values.mode)
+
+  let socket = values.socket
+  if (socket === undefined && env[ENV_SOCKET]) socket = env[ENV_SOCKET]
+  let port = values.port === undefined ? undefined : parsePort(values.port, '--port')
+  if (port === undefined && env[ENV_PORT] !== undefined && env[ENV_PORT] !== '') {
+    try {
+      port = parsePort(env[ENV_PORT] ?? '', `$${ENV_PORT}`)
+    } catch (error) {
+      warn(`Warning: ${(error as Error).message}; using ${DEFAULT_PORT}`)
+      port = DEFAULT_PORT
+    }
+  }
+  if (socket === undefined && port === undefined) {
+    socket = DEFAULT_SOCKET
+    port = DEFAULT_PORT
+  }
+  if (socket === '') throw new UsageError('Error: --socket needs a path')
+
+  const engine = values.engine ?? 'raw'
+  if (engine !== 'raw' && engine !== 'node') {
+    throw new UsageError(`Error: --engine must be raw or node, not "${engine}"`)
+  }
+
+  const token = values.token ?? env[ENV_TOKEN]
+  if (token !== undefined && token.length === 0) throw new UsageError('Error: --token must not be empty')
+
+  return {
+    socket: socket === undefined ? undefined : { path: socket, mode },
+    tcp: port === undefined ? undefined : { port, host: values.bind ?? '127.0.0.1' },
+    outputSocket: values['output-socket'],
+    tee: values.tee === true,
+    format: values['pretty-json'] === true ? 'pretty-json' : values['pretty-yaml'] === true ? 'pretty-yaml' : 'jsonl',
+    log:
+      values.log === undefined
+        ? undefined
+        : {
+            path: values.log,
+            maxBytes: parseCount(values['log-max-bytes'], '--log-max-bytes', 10 * 1024 * 1024),
+            maxFiles: parseCount(values['log-max-files'], '--log-max-files', 10),
+            fsync: values.fsync === true,
+          },
+    quiet: values.quiet === true,
+    allowHosts: values['allow-host'] ?? [],
+    token,
+    maxBodySize: parseCount(values['max-body'], '--max-body', 32 * 1024 * 1024),
+    engine,
+    trace: values.trace === true,
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      socket: { type: 'string' },
+      mode: { type: 'string' },
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      'output-socket': { type: 'string' },
+      tee: { type: 'boolean' },
+      'pretty-json': { type: 'boolean' },
+      'pretty-yaml': { type: 'boolean' },
+      log: { type: 'string' },
+      'log-max-bytes': { type: 'string' },
+      'log-max-files': { type: 'string' },
+      fsync: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      'allow-host': { type: 'string', multiple: true },
+      token: { type: 'string' },
+      'max-body': { type: 'string' },
+      engine: { type: 'string' },
+      trace: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+/** node:util's messages are long and mention internals; keep the part a user needs. */
+function cleanParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const unknown = /Unknown option '([^']+)'/.exec(message)
+  if (unknown) return `Error: unknown option ${unknown[1]} (see observatory serve --help)`
+  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message)
+  if (missing) return `Error: ${missing[1]!.replace(/^-\w, /, '')} needs a value`
+  const positional = /Unexpected argument '([^']+)'/.exec(message)
+  if (positional) return `Error: unexpected argument ${positional[1]} (see observatory serve --help)`
+  return `Error: ${message.split('\n', 1)[0]}`
+}
+
+function parseOctal(text: string): number {
+  if (!/^0?o?[0-7]{1,4}$/.test(text)) throw new UsageError(`Error: --mode must be octal like 0660, not "${text}"`)
+  const mode = Number.parseInt(text.replace(/^0o/, ''), 8)
+  if (mode > 0o777) throw new UsageError(`Error: --mode must be at most 0777, not "${text}"`)
+  return mode
+}
+
+function parsePort(text: string, what: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`Error: ${what} must be a port number 0-65535, not "${text}"`)
+  }
+  return Number(text)
+}
+
+function parseCount(text: string | undefined, what: string, fallback: number): number {
+  if (text === undefined) return fallback
+  if (!/^[0-9]{1,15}$/.test(text)) throw new UsageError(`Error: ${what} must be a whole number, not "${text}"`)
+  return Number(text)
+}
