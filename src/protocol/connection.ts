@@ -235,6 +235,10 @@ export class ServerConnection {
         else break
       }
       this.pos = p
+      // A CR whose LF has not arrived yet may be another empty line: wait for the LF before reading a head.
+      if (p + 1 === end && buf[p] === 0x0d) {
+        if (!this.eof) return NEED_DATA
+      }
     }
     const head = readRequestHead(buf, this.pos, end, this.scan, this.limits)
     if (head === undefined) {

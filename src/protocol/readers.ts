@@ -16,6 +16,9 @@ const SP = 0x20
 const HTAB = 0x09
 const COLON = 0x3a
 const SEMICOLON = 0x3b
+const EQUALS = 0x3d
+const DQUOTE = 0x22
+const BACKSLASH = 0x5c
 
 /** What the head reader remembers between calls while a head is still incomplete (h11's ReceiveBuffer idea). */
 export interface HeadScan {
@@ -93,6 +96,17 @@ export function readRequestHead(
     }
     const contentEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf
     from = lf + 1
+    // RFC 9112 §2.2: a bare CR (one not followed by LF) makes the element invalid. Checked per line as it
+    // completes, so `\r\r\n` where the empty line belongs is refused at once, not after more bytes.
+    const cr = buf.indexOf(CR, lineStart)
+    if (cr !== -1 && cr < contentEnd) {
+      let code: 'BAD_REQUEST_LINE' | 'BAD_HEADER_NAME' | 'BAD_HEADER_VALUE' = 'BAD_REQUEST_LINE'
+      if (scan.fieldsStart >= 0) {
+        const colon = buf.indexOf(COLON, lineStart)
+        code = colon === -1 || colon > cr ? 'BAD_HEADER_NAME' : 'BAD_HEADER_VALUE'
+      }
+      throw new LocalProtocolError('bare CR in the request head', code)
+    }
     if (lf + 1 - start > limits.maxHeaderSize) {
       throw new LocalProtocolError(
         `header section exceeds ${limits.maxHeaderSize} bytes`,
@@ -469,7 +483,14 @@ export class ChunkedReader implements BodyReader {
     return { consumed }
   }
 
-  /** BWS ";" … up to the line end: bounded, no control characters but HTAB. */
+  /**
+   * RFC 9112 §7.1.1, from the end of the chunk size to the line end:
+   *   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+   *   chunk-ext-name = token
+   *   chunk-ext-val  = token / quoted-string
+   * Checked in full (a malformed extension is a malformed message) and bounded in length; the values
+   * themselves are ignored.
+   */
   private checkExtension(buf: Uint8Array, start: number, end: number): void {
     if (end - start > this.limits.maxChunkExtensionSize) {
       throw new LocalProtocolError(
@@ -477,18 +498,50 @@ export class ChunkedReader implements BodyReader {
         'BAD_CHUNK_EXTENSION',
       )
     }
-    let i = start
-    while (i < end && (buf[i] === SP || buf[i] === HTAB)) i++
+    const bad = (what: string): never => {
+      throw new LocalProtocolError(`malformed chunk extension: ${what}`, 'BAD_CHUNK_EXTENSION')
+    }
+    const skipBws = (from: number): number => {
+      let k = from
+      while (k < end && (buf[k] === SP || buf[k] === HTAB)) k++
+      return k
+    }
+    let i = skipBws(start)
     if (i === end || buf[i] !== SEMICOLON) {
       // Either bad digits (`1x`) or whitespace then nothing: both are malformed sizes.
       throw new LocalProtocolError('chunk size is not hexadecimal', 'BAD_CHUNK_SIZE')
     }
-    for (; i < end; i++) {
-      if (FIELD_VALUE[buf[i]!] === 0) {
-        throw new LocalProtocolError(
-          'chunk extension has a control character',
-          'BAD_CHUNK_EXTENSION',
-        )
+    while (i < end) {
+      if (buf[i] !== SEMICOLON) bad('expected ";"')
+      i = skipBws(i + 1)
+      const nameStart = i
+      while (i < end && TCHAR[buf[i]!] === 1) i++
+      if (i === nameStart) bad('missing name')
+      i = skipBws(i)
+      if (i < end && buf[i] === EQUALS) {
+        i = skipBws(i + 1)
+        if (i < end && buf[i] === DQUOTE) {
+          i++
+          for (;;) {
+            if (i >= end) bad('unterminated quoted-string')
+            const b = buf[i]!
+            if (b === DQUOTE) break
+            if (b === BACKSLASH) {
+              // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+              if (i + 1 >= end || FIELD_VALUE[buf[i + 1]!] === 0) bad('bad quoted-pair')
+              i += 2
+              continue
+            }
+            if (FIELD_VALUE[b] === 0) bad('control character in a quoted-string')
+            i++
+          }
+          i++
+        } else {
+          const valueStart = i
+          while (i < end && TCHAR[buf[i]!] === 1) i++
+          if (i === valueStart) bad('missing value')
+        }
+        i = skipBws(i)
       }
     }
   }
