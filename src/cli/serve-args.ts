@@ -93,14 +93,20 @@ export function parseServeArgs(
   }
 
   const token = values.token ?? env[ENV_TOKEN]
-  if (token !== undefined && token.length === 0) throw new UsageError('Error: --token must not be empty')
+  if (token !== undefined && token.length === 0)
+    throw new UsageError('Error: --token must not be empty')
 
   return {
     socket: socket === undefined ? undefined : { path: socket, mode },
     tcp: port === undefined ? undefined : { port, host: values.bind ?? '127.0.0.1' },
     outputSocket: values['output-socket'],
     tee: values.tee === true,
-    format: values['pretty-json'] === true ? 'pretty-json' : values['pretty-yaml'] === true ? 'pretty-yaml' : 'jsonl',
+    format:
+      values['pretty-json'] === true
+        ? 'pretty-json'
+        : values['pretty-yaml'] === true
+          ? 'pretty-yaml'
+          : 'jsonl',
     log:
       values.log === undefined
         ? undefined
@@ -156,12 +162,14 @@ function cleanParseError(error: unknown): string {
   const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message)
   if (missing) return `Error: ${missing[1]!.replace(/^-\w, /, '')} needs a value`
   const positional = /Unexpected argument '([^']+)'/.exec(message)
-  if (positional) return `Error: unexpected argument ${positional[1]} (see observatory serve --help)`
+  if (positional)
+    return `Error: unexpected argument ${positional[1]} (see observatory serve --help)`
   return `Error: ${message.split('\n', 1)[0]}`
 }
 
 function parseOctal(text: string): number {
-  if (!/^0?o?[0-7]{1,4}$/.test(text)) throw new UsageError(`Error: --mode must be octal like 0660, not "${text}"`)
+  if (!/^0?o?[0-7]{1,4}$/.test(text))
+    throw new UsageError(`Error: --mode must be octal like 0660, not "${text}"`)
   const mode = Number.parseInt(text.replace(/^0o/, ''), 8)
   if (mode > 0o777) throw new UsageError(`Error: --mode must be at most 0777, not "${text}"`)
   return mode
@@ -176,6 +184,7 @@ function parsePort(text: string, what: string): number {
 
 function parseCount(text: string | undefined, what: string, fallback: number): number {
   if (text === undefined) return fallback
-  if (!/^[0-9]{1,15}$/.test(text)) throw new UsageError(`Error: ${what} must be a whole number, not "${text}"`)
+  if (!/^[0-9]{1,15}$/.test(text))
+    throw new UsageError(`Error: ${what} must be a whole number, not "${text}"`)
   return Number(text)
 }

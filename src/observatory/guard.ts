@@ -26,7 +26,8 @@ export function hostName(hostHeader: string): string {
 export function isLoopbackName(name: string): boolean {
   if (name === 'localhost' || name.endsWith('.localhost')) return true
   if (isIPv4(name)) return name.startsWith('127.')
-  if (isIPv6(name)) return name === '::1' || name === '0:0:0:0:0:0:0:1' || name.startsWith('::ffff:127.')
+  if (isIPv6(name))
+    return name === '::1' || name === '0:0:0:0:0:0:0:1' || name.startsWith('::ffff:127.')
   return false
 }
 
@@ -34,9 +35,14 @@ export function isLoopbackName(name: string): boolean {
  * Build the Host check. Accepted: loopback names, the address the server is bound to (unless it is a wildcard),
  * and every name given with --allow-host (compared without port, case-insensitively).
  */
-export function hostChecker(allowHosts: readonly string[], bindAddress: string): (host: string | undefined) => boolean {
+export function hostChecker(
+  allowHosts: readonly string[],
+  bindAddress: string,
+): (host: string | undefined) => boolean {
   const allowed = new Set(allowHosts.map((h) => hostName(h)))
-  const bind = hostName(bindAddress.includes(':') && !bindAddress.startsWith('[') ? `[${bindAddress}]` : bindAddress)
+  const bind = hostName(
+    bindAddress.includes(':') && !bindAddress.startsWith('[') ? `[${bindAddress}]` : bindAddress,
+  )
   if (bind !== '0.0.0.0' && bind !== '::' && bind !== '') allowed.add(bind)
   return (host) => {
     if (host === undefined) return false
