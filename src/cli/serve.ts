@@ -1,0 +1,43 @@
+/** `observatory serve`: parse, start, print where it listens, run until SIGINT/SIGTERM, stop cleanly. */
+import { startObservatory } from '../observatory/serve.ts'
+import { parseServeArgs, SERVE_HELP } from './serve-args.ts'
+
+export async function runServe(argv: string[]): Promise<number> {
+  const message = (line: string): void => {
+    process.stderr.write(`${line}\n`)
+  }
+  const options = parseServeArgs(argv, process.env, message)
+  if (options === 'help') {
+    process.stdout.write(SERVE_HELP)
+    return 0
+  }
+  const running = await startObservatory(options, { stdout: process.stdout, message })
+
+  const where = running.addresses.map((a) =>
+    a.transport === 'unix'
+      ? a.path
+      : `http://${a.family === 'IPv6' ? `[${a.host}]` : a.host}:${a.port}`,
+  )
+  message(`Claude Code Hooks Observatory listening on ${where.join(' and ')}`)
+  if (options.socket !== undefined)
+    message(`Socket permissions: 0o${options.socket.mode.toString(8)}`)
+  if (options.outputSocket !== undefined) {
+    message(`Output socket: ${options.outputSocket}${options.tee ? ' (tee: stdout + socket)' : ''}`)
+  }
+  if (options.log !== undefined) message(`Log file: ${options.log.path}`)
+  const tcp = running.addresses.find((a) => a.transport === 'tcp')
+  if (tcp !== undefined && tcp.transport === 'tcp') {
+    message(`Live page: http://${tcp.family === 'IPv6' ? `[${tcp.host}]` : tcp.host}:${tcp.port}/`)
+  }
+  message('Press Ctrl+C to stop\n')
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+  message(`\nShutting down (${signal})...`)
+  // A second Ctrl-C while draining means "now".
+  process.once('SIGINT', () => process.exit(130))
+  await running.close()
+  return 0
+}

@@ -1,0 +1,233 @@
+/**
+ * The observatory's routes, on this project's framework.
+ *
+ *   POST <any path>?event=NAME   a hook event: enrich, encode once, publish to every sink, then 200 (empty body)
+ *   GET  /health                 {"status":"ok"}
+ *   GET  /stats                  uptime, events per type and per second, top tools, readers
+ *   GET  /                       the live page (events as they arrive)
+ *   GET  /events                 the live stream behind it (Server-Sent Events, one JSON line per event)
+ *
+ * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line: an
+ * acknowledged event has been written. Readers and live pages are fed without being waited for.
+ */
+import { App, type Context, type Middleware } from '../framework/index.ts'
+import type { Logger } from '../transport/logger.ts'
+import type { Request, Response } from '../transport/types.ts'
+import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
+import { hostChecker, tokenChecker } from './guard.ts'
+import type { EventHub } from './hub.ts'
+import { encodeJson } from './json.ts'
+import { LIVE_CSS, LIVE_HTML, LIVE_JS } from './live-page.ts'
+import type { Stats } from './stats.ts'
+
+export interface ObservatoryAppOptions {
+  hub: EventHub
+  stats: Stats
+  /** Largest accepted body (413 beyond). */
+  maxBodySize: number
+  /** Extra Host names accepted on TCP. */
+  allowHosts: readonly string[]
+  /** The TCP bind address (accepted as a Host name unless it is a wildcard). */
+  bindAddress: string
+  token?: string | undefined
+  /** Access lines (`[HTTP] POST /hook?event=X HTTP/1.1 200`), or none. */
+  accessLog?: ((line: string) => void) | undefined
+  /** Counters the app adds to /stats (readers, dropped lines…). */
+  extraStats?: () => Record<string, unknown>
+  logger?: Logger
+}
+
+export interface ObservatoryApp {
+  app: App
+  /** End every live-page stream (shutdown: they would otherwise hold the server open). */
+  endLiveStreams(): void
+}
+
+const EMPTY_JSON_200: Response = Object.freeze({
+  status: 200,
+  headers: Object.freeze([Object.freeze(['Content-Type', 'application/json'] as const)]),
+  body: '',
+})
+
+export function createObservatoryApp(options: ObservatoryAppOptions): ObservatoryApp {
+  const app = new App({ bodyLimit: options.maxBodySize, logger: options.logger })
+  const { hub, stats } = options
+  const live = new Set<() => void>()
+
+  if (options.accessLog !== undefined) app.use(accessLog(options.accessLog))
+  app.use(guard(options))
+
+  app.get('/health', () => ({ status: 'ok' }), { summary: 'Liveness check', tags: ['observatory'] })
+
+  app.get('/stats', () => ({ ...stats.snapshot(), ...options.extraStats?.() }), {
+    summary: 'Uptime, events per type and per second, top tools, readers',
+    tags: ['observatory'],
+  })
+
+  app.get(
+    '/',
+    (c) => {
+      c.setHeader('Content-Security-Policy', "default-src 'self'")
+      c.setHeader('Cache-Control', 'no-store')
+      return c.html(LIVE_HTML)
+    },
+    { summary: 'Live page', tags: ['live'] },
+  )
+  app.get('/live.js', () => asset(LIVE_JS, 'text/javascript; charset=utf-8'))
+  app.get('/live.css', () => asset(LIVE_CSS, 'text/css; charset=utf-8'))
+  app.get('/events', (c) => liveStream(c, hub, live), {
+    summary: 'Live events (Server-Sent Events)',
+    tags: ['live'],
+  })
+
+  const ingest = async (c: Context): Promise<Response> => {
+    const request = c.req
+    const body = await request.body(options.maxBodySize)
+    const ts = new Date()
+    const event = eventNameFromQuery(request.query)
+    const payload = payloadFromBody(body)
+    const enriched = enrichEvent(peerMeta(request, ts, event), payload)
+    const line = `${encodeJson(enriched)}\n`
+    const tool = payload.get('tool_name')
+    await hub.publish(line, { event, ts, tool: typeof tool === 'string' ? tool : undefined })
+    return EMPTY_JSON_200
+  }
+  // The original accepts a hook on any path; /hook is what every config uses.
+  app.post('/{*path}', ingest, {
+    summary: 'Receive a hook event (?event=NAME, JSON body)',
+    tags: ['hooks'],
+  })
+
+  return {
+    app,
+    endLiveStreams: () => {
+      for (const end of live) end()
+    },
+  }
+}
+
+function peerMeta(request: Request, ts: Date, event: string) {
+  const peer = request.peer
+  if (peer.transport === 'tcp') return { ts, event, client: stripMapped(peer.address) }
+  if (peer.pid === undefined) return { ts, event }
+  return { ts, event, peer: { pid: peer.pid, uid: peer.uid, gid: peer.gid } }
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 client on a dual-stack socket) is reported as the IPv4 address it is. */
+function stripMapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+function asset(body: string, type: string): Response {
+  return {
+    status: 200,
+    headers: [
+      ['Content-Type', type],
+      ['Cache-Control', 'no-cache'],
+    ],
+    body,
+  }
+}
+
+function accessLog(write: (line: string) => void): Middleware {
+  return async (c, next) => {
+    await next()
+    const req = c.req
+    write(`[HTTP] ${req.method} ${req.target} HTTP/${req.version} ${c.res?.status ?? 500}`)
+  }
+}
+
+/** Host allow-list (DNS rebinding) and bearer token, for TCP. Unix sockets are guarded by their file mode. */
+function guard(options: ObservatoryAppOptions): Middleware {
+  const hostOk = hostChecker(options.allowHosts, options.bindAddress)
+  const tokenOk = options.token === undefined ? undefined : tokenChecker(options.token)
+  return async (c, next) => {
+    const req = c.req
+    if (req.peer.transport === 'tcp' && !hostOk(req.headers.get('host'))) {
+      return c.json(
+        { error: 'Forbidden', message: 'Host header not allowed (use --allow-host)' },
+        403,
+      )
+    }
+    if (
+      tokenOk !== undefined &&
+      req.path !== '/health' &&
+      !tokenOk(req.headers.get('authorization'))
+    ) {
+      return c.json({ error: 'Unauthorized' }, 401, [
+        ['WWW-Authenticate', 'Bearer realm="observatory"'],
+      ])
+    }
+    await next()
+    return undefined
+  }
+}
+
+/**
+ * Server-Sent Events (HTML Living Standard §9.2): `text/event-stream`, each event a `data:` line and a blank
+ * line. Lines are JSON without newlines, so each event is one `data:` line. A client that falls behind loses lines
+ * (counted and announced with an `event: dropped`), never slows the hub.
+ */
+function liveStream(c: Context, hub: EventHub, live: Set<() => void>): Response {
+  const queue: string[] = []
+  let wake: (() => void) | undefined
+  let ended = false
+  let dropped = 0
+  const end = (): void => {
+    ended = true
+    wake?.()
+  }
+  const subscription = hub.subscribe(
+    (line) => {
+      if (queue.length >= 1000) {
+        dropped++
+        return
+      }
+      queue.push(line)
+      wake?.()
+    },
+    { onEnd: end },
+  )
+  live.add(end)
+  c.req.signal.addEventListener('abort', end, { once: true })
+  async function* events(): AsyncGenerator<string> {
+    try {
+      yield ': connected\n\n'
+      while (!ended) {
+        if (queue.length === 0) {
+          const heartbeat = setTimeout(() => wake?.(), 15_000)
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+          clearTimeout(heartbeat)
+          wake = undefined
+          if (queue.length === 0 && !ended) yield ': keep-alive\n\n'
+          continue
+        }
+        let chunk = ''
+        if (dropped > 0) {
+          chunk += `event: dropped\ndata: ${dropped}\n\n`
+          dropped = 0
+        }
+        for (const line of queue.splice(0)) chunk += `data: ${line.trimEnd()}\n\n`
+        yield chunk
+      }
+    } finally {
+      subscription.unsubscribe()
+      live.delete(end)
+    }
+  }
+  const encoder = new TextEncoder()
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    for await (const text of events()) yield encoder.encode(text)
+  }
+  return {
+    status: 200,
+    headers: [
+      ['Content-Type', 'text/event-stream; charset=utf-8'],
+      ['Cache-Control', 'no-store'],
+      ['X-Accel-Buffering', 'no'],
+    ],
+    body: bytes(),
+  }
+}

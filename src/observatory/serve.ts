@@ -1,0 +1,145 @@
+/**
+ * Start the observatory: sinks, hub, statistics, the application, and its listeners; stop it in the right order.
+ *
+ * Shutdown order matters for "no lost events": stop accepting connections, end the live-page streams (they would
+ * hold the server open forever), let in-flight hooks finish (they still publish into open sinks), and only then
+ * flush and close the sinks.
+ */
+import {
+  createServer,
+  type HttpServer,
+  type ListenerAddress,
+  type Logger,
+  stderrLogger,
+} from '../transport/index.ts'
+import { createObservatoryApp } from './app.ts'
+import { EventHub, type Sink } from './hub.ts'
+import { encodeJsonPretty, parseJson } from './json.ts'
+import type { ObservatoryOptions } from './options.ts'
+import { LogFileSink } from './sinks/log-file.ts'
+import { OutputSocketSink } from './sinks/output-socket.ts'
+import { type LineFormatter, StreamSink } from './sinks/stream.ts'
+import { Stats } from './stats.ts'
+import { encodeYaml } from './yaml.ts'
+
+export interface ObservatoryIO {
+  /** Where event data goes (stdout). */
+  stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  /** Human messages (stderr): one line per call. */
+  message: (line: string) => void
+  logger?: Logger
+}
+
+export interface RunningObservatory {
+  readonly addresses: readonly ListenerAddress[]
+  readonly hub: EventHub
+  readonly stats: Stats
+  /** Graceful stop; resolves once every sink is flushed and closed. */
+  close(): Promise<void>
+}
+
+export async function startObservatory(
+  options: ObservatoryOptions,
+  io: ObservatoryIO,
+): Promise<RunningObservatory> {
+  const stats = new Stats()
+  const hub = new EventHub({ stats, log: io.message })
+  const sinks: Sink[] = []
+  let outputSocket: OutputSocketSink | undefined
+  let logFile: LogFileSink | undefined
+  let server: HttpServer | undefined
+  try {
+    if (options.outputSocket === undefined || options.tee) {
+      const stdout = new StreamSink(io.stdout as unknown as import('node:stream').Writable, {
+        name: 'stdout',
+        format: formatter(options.format, io.stdout.isTTY === true),
+        log: io.message,
+      })
+      sinks.push(stdout)
+    }
+    if (options.outputSocket !== undefined) {
+      outputSocket = await OutputSocketSink.listen({ path: options.outputSocket, log: io.message })
+      sinks.push(outputSocket)
+    }
+    if (options.log !== undefined) {
+      logFile = await LogFileSink.open({
+        path: options.log.path,
+        maxBytes: options.log.maxBytes,
+        maxFiles: options.log.maxFiles,
+        fsync: options.log.fsync,
+        log: io.message,
+      })
+      sinks.push(logFile)
+    }
+    for (const sink of sinks) hub.addSink(sink)
+
+    const logger = io.logger ?? stderrLogger()
+    const { app, endLiveStreams } = createObservatoryApp({
+      hub,
+      stats,
+      maxBodySize: options.maxBodySize,
+      allowHosts: options.allowHosts,
+      bindAddress: options.tcp?.host ?? '127.0.0.1',
+      token: options.token,
+      accessLog: options.quiet ? undefined : io.message,
+      extraStats: () => ({
+        readers: outputSocket?.counters,
+        log: logFile?.counters,
+        live: hub.counters,
+      }),
+      logger,
+    })
+
+    const serverOptions = {
+      limits: { maxBodySize: options.maxBodySize },
+      trace: options.trace ? (text: string) => process.stderr.write(text) : undefined,
+      logger,
+    }
+    if (options.engine === 'node') {
+      const { createNodeHttpServer } = await import('../transport/node-adapter.ts')
+      server = createNodeHttpServer(app.handler, serverOptions)
+    } else {
+      server = createServer(app.handler, serverOptions)
+    }
+    if (options.socket !== undefined) {
+      await server.listen({ path: options.socket.path, mode: options.socket.mode })
+    }
+    if (options.tcp !== undefined) {
+      await server.listen({ port: options.tcp.port, host: options.tcp.host })
+    }
+
+    const running = server
+    let closing: Promise<void> | undefined
+    return {
+      addresses: running.addresses,
+      hub,
+      stats,
+      close: () => {
+        closing ??= (async () => {
+          const stopped = running.close({ timeout: 5_000 })
+          endLiveStreams()
+          await stopped
+          await hub.close()
+        })()
+        return closing
+      },
+    }
+  } catch (error) {
+    // Start-up failed half-way: release what was opened (socket files, the log) before reporting.
+    await server?.close({ timeout: 100 }).catch(() => {})
+    for (const sink of sinks) await sink.close().catch(() => {})
+    throw error
+  }
+}
+
+/** stdout's format. The log and the readers always get the compact line; pretty forms are for people. */
+function formatter(format: ObservatoryOptions['format'], tty: boolean): LineFormatter | undefined {
+  switch (format) {
+    case 'jsonl':
+      return undefined
+    case 'pretty-json':
+      return (line) => `${encodeJsonPretty(parseJson(line))}\n`
+    case 'pretty-yaml':
+      return (line) => encodeYaml(parseJson(line), { color: tty })
+  }
+}
