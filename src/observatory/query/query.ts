@@ -1,0 +1,449 @@
+/**
+ * `observatory query`: filter the observatory's JSON-lines logs, show them as a table, CSV or the original lines,
+ * summarize sessions, and follow logs as they grow. See docs/install-and-query.md.
+ */
+import { parseArgs } from 'node:util'
+import {
+  CommandError,
+  type CommandIO,
+  errnoCode,
+  parseArgsError,
+  terminalColumns,
+  usageError,
+  writeText,
+} from '../install/command-io.ts'
+import { followLogs } from './follow.ts'
+import {
+  csvRecord,
+  EVENT_CSV_HEADER,
+  EventTable,
+  eventCsv,
+  type OutputFormat,
+  SESSION_CSV_HEADER,
+  sessionCsv,
+  sessionJson,
+  sessionTable,
+} from './format.ts'
+import { FileCursor, logFiles, streamLines } from './log-files.ts'
+import { eventName, type HookEvent, type LogRecord, parseLine, text } from './records.ts'
+import { SessionTracker } from './sessions.ts'
+
+const NAME = 'observatory query'
+
+const USAGE = `Usage: observatory query [--log FILE]... [filters] [--table | --jsonl | --csv] [--watch | --sessions]
+
+Read observatory logs (JSON lines) from --log files, or from stdin when no --log is given.
+For each --log FILE, rotated copies FILE.N ... FILE.2, FILE.1 are read first, oldest first.
+
+Filters:
+  --event NAME[,NAME]   only these events (repeatable)
+  --tool NAME           only events with this tool_name
+  --session PREFIX      only sessions whose id starts with PREFIX
+  --since WHEN          only events at or after WHEN: an ISO time (2026-02-09T10:00:00Z,
+                        2026-02-09 10:00, 2026-02-09) or a duration ago (30s, 10m, 2h, 1d, 1w, 1h30m)
+  -n, --last N          only the last N matching events (with --sessions: the N latest sessions)
+
+Output (default: --table on a terminal, --jsonl otherwise):
+  --table               aligned columns: time, event, session, tool, summary
+  --jsonl               the matching lines, unchanged
+  --csv                 ts,event,session_id,tool_name,summary (RFC 4180)
+
+Modes:
+  --watch               after printing, follow the logs for new lines (Ctrl-C stops);
+                        handles rotation (FILE renamed to FILE.1, new FILE) and truncation
+  --sessions            one row per session: state, last tool, event count, last activity, cwd
+  -h, --help            show this help
+
+Lines that are not JSON objects are skipped and counted on stderr.
+`
+
+interface QueryOptions {
+  logs: string[]
+  events: Set<string> | undefined
+  tool: string | undefined
+  session: string | undefined
+  since: number | undefined
+  last: number | undefined
+  format: OutputFormat
+  watch: boolean
+  sessions: boolean
+}
+
+/** Knobs for tests and embedding; `runQuery` uses the defaults. */
+export interface QueryRunOptions {
+  /** Stops `--watch` (default: SIGINT). */
+  signal?: AbortSignal
+  /** The current time, for `--since 10m` and the sessions' AGO column (default: Date.now). */
+  now?: () => number
+  /** Period of the stat fallback while watching (default 500 ms). */
+  pollIntervalMs?: number
+}
+
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+}
+
+/** Parses `--since`: a duration before `now` or an ISO 8601 date/time (local time when it has no offset). */
+export function parseSince(value: string, now: number): number {
+  const trimmed = value.trim()
+  if (/^(\d+[smhdw])+$/.test(trimmed)) {
+    let total = 0
+    for (const [, amount, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
+      total += Number(amount) * UNIT_MS[unit!]!
+    }
+    return now - total
+  }
+  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed)
+  if (dateOnly !== null) {
+    const [, y, m, d] = dateOnly
+    const time = new Date(Number(y), Number(m) - 1, Number(d)).getTime()
+    if (!Number.isNaN(time) && Number(m) >= 1 && Number(m) <= 12 && Number(d) <= 31) return time
+  } else if (
+    /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(trimmed)
+  ) {
+    const time = Date.parse(trimmed.replace(' ', 'T'))
+    if (!Number.isNaN(time)) return time
+  }
+  throw usageError(
+    `--since: '${value}' is neither a time (2026-02-09T10:00:00Z) nor a duration (10m, 2h, 1d)`,
+  )
+}
+
+function parseOptions(argv: string[], io: CommandIO, now: number): QueryOptions | 'help' {
+  let values: {
+    log?: string[]
+    event?: string[]
+    tool?: string
+    session?: string
+    since?: string
+    last?: string
+    table?: boolean
+    jsonl?: boolean
+    csv?: boolean
+    watch?: boolean
+    sessions?: boolean
+    help?: boolean
+  }
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        log: { type: 'string', multiple: true },
+        event: { type: 'string', multiple: true },
+        tool: { type: 'string' },
+        session: { type: 'string' },
+        since: { type: 'string' },
+        last: { type: 'string', short: 'n' },
+        table: { type: 'boolean' },
+        jsonl: { type: 'boolean' },
+        csv: { type: 'boolean' },
+        watch: { type: 'boolean' },
+        sessions: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (err) {
+    throw parseArgsError(err) ?? err
+  }
+  if (values.help) return 'help'
+
+  const formats = (['table', 'jsonl', 'csv'] as const).filter((f) => values[f] === true)
+  if (formats.length > 1) {
+    throw usageError(`choose one output format (got ${formats.map((f) => `--${f}`).join(' and ')})`)
+  }
+  const format: OutputFormat = formats[0] ?? (io.stdout.isTTY === true ? 'table' : 'jsonl')
+
+  let events: Set<string> | undefined
+  if (values.event !== undefined) {
+    events = new Set()
+    for (const item of values.event) {
+      for (const name of item.split(',')) {
+        const trimmed = name.trim()
+        if (trimmed === '') throw usageError(`--event has an empty name in '${item}'`)
+        events.add(trimmed)
+      }
+    }
+  }
+  let last: number | undefined
+  if (values.last !== undefined) {
+    if (!/^\d+$/.test(values.last)) {
+      throw usageError(`-n must be a whole number (got '${values.last}')`)
+    }
+    last = Number(values.last)
+  }
+  if (values.log?.some((path) => path === '')) throw usageError('--log needs a file name')
+  const sessions = values.sessions === true
+  const watch = values.watch === true
+  if (sessions && watch) throw usageError('--sessions and --watch exclude each other')
+  if (sessions && (values.event !== undefined || values.tool !== undefined)) {
+    throw usageError('--sessions works on all events; --event and --tool do not apply to it')
+  }
+  return {
+    logs: values.log ?? [],
+    events,
+    tool: values.tool,
+    session: values.session,
+    since: values.since !== undefined ? parseSince(values.since, now) : undefined,
+    last,
+    format,
+    watch,
+    sessions,
+  }
+}
+
+function matches(event: HookEvent, time: number, options: QueryOptions): boolean {
+  if (options.events !== undefined && !options.events.has(eventName(event))) return false
+  if (options.tool !== undefined && text(event, 'tool_name') !== options.tool) return false
+  if (options.session !== undefined && !text(event, 'session_id').startsWith(options.session)) {
+    return false
+  }
+  if (options.since !== undefined && !(time >= options.since)) return false
+  return true
+}
+
+/** Records of one --log: its rotated siblings, then the file itself. */
+async function* logRecords(
+  files: readonly string[],
+  path: string,
+  keepOpen: Map<string, FileCursor | undefined>,
+  opened: Set<FileCursor>,
+): AsyncGenerator<LogRecord> {
+  for (const file of files) {
+    const cursor = await FileCursor.open(file)
+    opened.add(cursor)
+    for await (const lines of cursor.read()) {
+      for (const line of lines) {
+        const record = parseLine(line)
+        if (record !== undefined) yield record
+      }
+    }
+    if (file === path && keepOpen.has(path)) {
+      // Followed next: an incomplete last line stays buffered until its newline arrives.
+      keepOpen.set(path, cursor)
+      continue
+    }
+    const tail = cursor.takePartial()
+    if (tail !== undefined) {
+      const record = parseLine(tail)
+      if (record !== undefined) yield record
+    }
+    opened.delete(cursor)
+    await cursor.close()
+  }
+}
+
+async function* stdinRecords(stream: NodeJS.ReadableStream): AsyncGenerator<LogRecord> {
+  for await (const line of streamLines(stream)) {
+    const record = parseLine(line)
+    if (record !== undefined) yield record
+  }
+}
+
+/**
+ * Interleaves several logs by `_ts` (stable: on equal times the earlier --log goes first, and each log's own
+ * order is kept; a line without a time sorts with the line before it).
+ */
+async function* mergeByTime(sources: AsyncGenerator<LogRecord>[]): AsyncGenerator<LogRecord> {
+  if (sources.length === 1) {
+    yield* sources[0]!
+    return
+  }
+  const heads: Array<LogRecord | undefined> = []
+  const keys: number[] = []
+  const advance = async (i: number): Promise<void> => {
+    const next = await sources[i]!.next()
+    if (next.done === true) {
+      heads[i] = undefined
+      return
+    }
+    heads[i] = next.value
+    if (!Number.isNaN(next.value.time)) keys[i] = next.value.time
+  }
+  for (let i = 0; i < sources.length; i++) {
+    keys[i] = -Infinity
+    await advance(i)
+  }
+  while (true) {
+    let best = -1
+    for (let i = 0; i < sources.length; i++) {
+      if (heads[i] !== undefined && (best < 0 || keys[i]! < keys[best]!)) best = i
+    }
+    if (best < 0) return
+    yield heads[best]!
+    await advance(best)
+  }
+}
+
+/** Buffers output and writes it in large pieces, waiting for the stream to drain. */
+class Output {
+  private readonly stream: NodeJS.WritableStream
+  private parts: string[] = []
+  private size = 0
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.stream = stream
+  }
+
+  async push(chunk: string): Promise<void> {
+    this.parts.push(chunk)
+    this.size += chunk.length
+    if (this.size >= 64 * 1024) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return
+    const chunk = this.parts.join('')
+    this.parts = []
+    this.size = 0
+    await writeText(this.stream, chunk)
+  }
+}
+
+async function query(argv: string[], io: CommandIO, run: QueryRunOptions): Promise<number> {
+  const now = run.now ?? Date.now
+  const options = parseOptions(argv, io, now())
+  if (options === 'help') {
+    await writeText(io.stdout, USAGE)
+    return 0
+  }
+
+  // Find every file before printing anything, so a missing log fails cleanly.
+  const plans: Array<{ path: string; files: string[] }> = []
+  for (const path of options.logs) plans.push({ path, files: await logFiles(path) })
+
+  const following = options.watch && plans.length > 0
+  const keepOpen = new Map<string, FileCursor | undefined>()
+  if (following) for (const plan of plans) keepOpen.set(plan.path, undefined)
+  const opened = new Set<FileCursor>()
+  const output = new Output(io.stdout)
+  let skipped = 0
+
+  try {
+    const sources =
+      plans.length > 0
+        ? plans.map((plan) => logRecords(plan.files, plan.path, keepOpen, opened))
+        : [stdinRecords(io.stdin)]
+    const records = mergeByTime(sources)
+
+    if (options.sessions) {
+      const tracker = new SessionTracker()
+      for await (const record of records) {
+        if (record.event === undefined) skipped++
+        else if (matches(record.event, record.time, options)) tracker.add(record.event, record.time)
+      }
+      let sessions = tracker.sessions()
+      if (options.last !== undefined) sessions = sessions.slice(0, options.last)
+      if (options.format === 'table') {
+        const color = io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === ''
+        await output.push(sessionTable(sessions, now(), terminalColumns(io.stdout) ?? 120, color))
+      } else if (options.format === 'csv') {
+        await output.push(csvRecord(SESSION_CSV_HEADER))
+        for (const { row } of sessions) await output.push(sessionCsv(row))
+      } else {
+        for (const { row } of sessions) await output.push(sessionJson(row))
+      }
+      await output.flush()
+      return 0
+    }
+
+    const color =
+      options.format === 'table' && io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === ''
+    const table = new EventTable(terminalColumns(io.stdout) ?? 120, color)
+    const render = (record: LogRecord & { event: HookEvent }): string => {
+      if (options.format === 'jsonl') return `${record.line}\n`
+      if (options.format === 'csv') return eventCsv(record.event)
+      return table.row(record.event)
+    }
+    if (options.format === 'csv') await output.push(csvRecord(EVENT_CSV_HEADER))
+    else if (options.format === 'table') await output.push(table.header())
+
+    // -n: a ring of the last N matching records.
+    const ring: string[] = []
+    let ringNext = 0
+    for await (const record of records) {
+      if (record.event === undefined) {
+        skipped++
+        continue
+      }
+      if (!matches(record.event, record.time, options)) continue
+      const rendered = render({ ...record, event: record.event })
+      if (options.last === undefined) await output.push(rendered)
+      else if (options.last > 0) {
+        ring[ringNext] = rendered
+        ringNext = (ringNext + 1) % options.last
+      }
+    }
+    if (ring.length > 0) {
+      const start = ring.length < (options.last ?? 0) ? 0 : ringNext
+      for (let i = 0; i < ring.length; i++) await output.push(ring[(start + i) % ring.length]!)
+    }
+    await output.flush()
+
+    if (following) {
+      const controller = run.signal === undefined ? new AbortController() : undefined
+      const signal = run.signal ?? controller!.signal
+      const onSigint = (): void => controller?.abort()
+      if (controller !== undefined) process.once('SIGINT', onSigint)
+      try {
+        for (const cursor of keepOpen.values()) if (cursor !== undefined) opened.delete(cursor)
+        await followLogs(keepOpen, {
+          signal,
+          pollIntervalMs: run.pollIntervalMs,
+          onLine: async (line) => {
+            const record = parseLine(line)
+            if (record === undefined) return
+            if (record.event === undefined) {
+              skipped++
+              return
+            }
+            if (!matches(record.event, record.time, options)) return
+            await output.push(render({ ...record, event: record.event }))
+            await output.flush()
+          },
+        })
+      } finally {
+        if (controller !== undefined) process.removeListener('SIGINT', onSigint)
+      }
+    }
+    return 0
+  } finally {
+    for (const cursor of opened) await cursor.close()
+    if (skipped > 0) {
+      io.stderr.write(`${NAME}: skipped ${skipped} unreadable line${skipped === 1 ? '' : 's'}\n`)
+    }
+  }
+}
+
+/**
+ * `observatory query [options]` with test and embedding knobs. Resolves to the exit code (0 done, 1 a log could
+ * not be read, 2 usage mistake). Problems are reported as one line on stderr, never as a stack trace.
+ */
+export async function runQueryWith(
+  argv: string[],
+  io: CommandIO,
+  run: QueryRunOptions = {},
+): Promise<number> {
+  try {
+    return await query(argv, io, run)
+  } catch (err) {
+    // The reader of our output went away (`observatory query | head`): not an error.
+    if (errnoCode(err) === 'EPIPE' || errnoCode(err) === 'ERR_STREAM_DESTROYED') return 0
+    const message =
+      err instanceof CommandError
+        ? err.message
+        : `unexpected error: ${err instanceof Error ? err.message : String(err)}`
+    io.stderr.write(`${NAME}: ${message}\n`)
+    return err instanceof CommandError ? err.exitCode : 1
+  }
+}
+
+/** `observatory query [options]`: resolves to the exit code. `--watch` stops on SIGINT. */
+export function runQuery(argv: string[], io: CommandIO): Promise<number> {
+  return runQueryWith(argv, io)
+}
