@@ -4,3 +4,5 @@
  */
 export * from './protocol/index.ts'
 export * from './transport/index.ts'
+export * from './router/index.ts'
+export * from './framework/index.ts'

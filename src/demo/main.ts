@@ -1,0 +1,87 @@
+/**
+ * Runs the demo API: `node --import tsx src/demo/main.ts [--host H] [--port N]` (default 127.0.0.1:8000).
+ * Prints the URL and the docs page's URL; stops gracefully on SIGINT/SIGTERM.
+ */
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { HttpServer } from '../transport/server.ts'
+import { createDemoApp } from './app.ts'
+
+/** Where the demo listens. */
+export interface DemoAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** Parses `--host` and `--port`; throws an Error saying what is wrong for anything else. */
+export function parseDemoArgs(argv: readonly string[]): DemoAddress {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { host: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  })
+  const host = values.host ?? '127.0.0.1'
+  const portText = values.port ?? '8000'
+  const port = Number(portText)
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
+    throw new Error(`--port must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`)
+  }
+  return { host, port }
+}
+
+/**
+ * Starts the demo app on our server and prints where. Resolves once listening.
+ *
+ * ```ts
+ * const { url, server } = await startDemo({ host: '127.0.0.1', port: 0 }, console.log)
+ * await server.close()
+ * ```
+ */
+export async function startDemo(
+  address: DemoAddress,
+  print: (line: string) => void,
+): Promise<{ url: string; server: HttpServer }> {
+  const server = await createDemoApp().listen({ port: address.port, host: address.host })
+  const bound = server.addresses[0]
+  if (bound === undefined || bound.transport !== 'tcp')
+    throw new Error('the demo has no TCP address')
+  const host = bound.family === 'IPv6' ? `[${bound.host}]` : bound.host
+  const url = `http://${host}:${bound.port}`
+  print(`Demo API listening on ${url}`)
+  print(`Interactive docs at ${url}/docs`)
+  return { url, server }
+}
+
+/**
+ * The `demo` command: parses `argv`, serves until SIGINT/SIGTERM, resolves with the exit code
+ * (0 after a clean stop, 2 for bad arguments, 1 when it cannot listen).
+ */
+export async function runDemo(
+  argv: readonly string[],
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  let address: DemoAddress
+  try {
+    address = parseDemoArgs(argv)
+  } catch (error) {
+    err(`demo: ${(error as Error).message}\nusage: demo [--host HOST] [--port PORT]`)
+    return 2
+  }
+  let server: HttpServer
+  try {
+    ;({ server } = await startDemo(address, out))
+  } catch (error) {
+    err(`demo: ${(error as Error).message}`)
+    return 1
+  }
+  await new Promise<void>((resolve) => {
+    server.closeOnSignals(() => resolve())
+  })
+  return 0
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runDemo(process.argv.slice(2))
+}
