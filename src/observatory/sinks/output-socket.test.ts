@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createConnection, createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises'
+import { type OutputSocketOptions, OutputSocketSink } from './output-socket.ts'
+
+let dir: string
+let counter = 0
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'obs-out-'))
+})
+after(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+const freshPath = (): string => join(dir, `out-${++counter}.sock`)
+
+/** Poll `condition` (bounded: 5 s) so tests wait for the server side of a connection without guessing delays. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (condition()) return
+    await sleep(1)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+interface Reader {
+  socket: Socket
+  /** How many bytes were received so far. */
+  bytes(): number
+  /** Everything received so far. */
+  text(): string
+  lines(): string[]
+  /** Resolves on EOF or close. */
+  ended: Promise<void>
+}
+
+/** Connect a reader and wait until the sink has registered it. */
+async function connectReader(sink: OutputSocketSink, path = sink.path): Promise<Reader> {
+  const accepted = sink.counters.readersAccepted
+  const socket = createConnection({ path, allowHalfOpen: true })
+  const chunks: Buffer[] = []
+  let bytes = 0
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk)
+    bytes += chunk.length
+  })
+  const ended = new Promise<void>((resolve) => {
+    socket.once('end', resolve)
+    socket.once('close', () => resolve())
+  })
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  await waitFor(() => sink.counters.readersAccepted > accepted, 'the reader to be accepted')
+  const text = (): string => Buffer.concat(chunks).toString('utf8')
+  return {
+    socket,
+    bytes: () => bytes,
+    text,
+    lines: () => text().split('\n').slice(0, -1),
+    ended,
+  }
+}
+
+async function open(
+  options: Partial<OutputSocketOptions> = {},
+): Promise<{ sink: OutputSocketSink; logged: string[] }> {
+  const logged: string[] = []
+  const sink = await OutputSocketSink.listen({
+    path: freshPath(),
+    log: (m) => logged.push(m),
+    ...options,
+  })
+  return { sink, logged }
+}
+
+const exists = (path: string): boolean => {
+  try {
+    lstatSync(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('OutputSocketSink', () => {
+  it('sends each reader every line published after it connected, and only those', async () => {
+    const { sink, logged } = await open()
+    sink.write('{"n":0}\n')
+    const a = await connectReader(sink)
+    sink.write('{"n":1}\n')
+    const b = await connectReader(sink)
+    sink.write('{"n":2}\n')
+    sink.write('{"n":"é✓"}\n')
+    await sink.close()
+    await Promise.all([a.ended, b.ended])
+    assert.equal(a.text(), '{"n":1}\n{"n":2}\n{"n":"é✓"}\n')
+    assert.equal(b.text(), '{"n":2}\n{"n":"é✓"}\n')
+    assert.deepEqual(logged.slice(0, 2), [
+      'Output reader connected (1 total)',
+      'Output reader connected (2 total)',
+    ])
+    assert.equal(sink.lossless, false)
+    a.socket.destroy()
+    b.socket.destroy()
+  })
+
+  for (const [label, limit, padding] of [
+    ['small lines', 64 * 1024, 1000],
+    // Lines larger than what the kernel puts in one socket packet (about 100 KiB on Linux): the kernel takes part
+    // of a line, so the boundary between "in the kernel" and "queued in Node" falls mid-line. Destroying the
+    // dropped reader here would leave it a truncated last line; ending it does not.
+    ['lines larger than a socket packet', 1024 * 1024, 150_000],
+  ] as const) {
+    it(`drops a reader that stops reading once its buffer is full; the others and publishing carry on (${label})`, async () => {
+      await slowReaderScenario(limit, padding)
+    })
+  }
+})
+
+/**
+ * Two readers, one of which stops reading. The fast one keeps up (the loop waits for it after every line), the
+ * slow one must be dropped once `limit` bytes are queued for it, must have received only whole lines, and nobody
+ * else may notice.
+ */
+async function slowReaderScenario(limit: number, padding: number): Promise<void> {
+  const { sink, logged } = await open({ maxBufferedBytes: limit })
+  const fast = await connectReader(sink)
+  const slow = await connectReader(sink)
+  slow.socket.pause()
+
+  const pad = 'x'.repeat(padding)
+  const published: string[] = []
+  let publishedBytes = 0
+  const publish = async (): Promise<void> => {
+    const line = `{"n":${published.length},"pad":"${pad}"}\n`
+    published.push(line)
+    publishedBytes += line.length
+    sink.write(line)
+    await waitFor(() => fast.bytes() === publishedBytes, 'the fast reader to keep up')
+  }
+  // The kernel holds a few hundred KiB for a Unix socket before the sink's own queue even starts to fill; the
+  // bound (20,000 lines) is far above what any kernel buffers.
+  for (let i = 0; i < 20_000 && sink.counters.readersDropped === 0; i++) await publish()
+  assert.equal(sink.counters.readersDropped, 1, 'the slow reader was dropped')
+  const droppedAt = published.length
+  for (let i = 0; i < 20; i++) await publish()
+  assert.equal(fast.text(), published.join(''), 'the fast reader got every line, in order')
+
+  // The slow reader now reads what it was sent before being dropped: whole lines, then EOF.
+  slow.socket.resume()
+  await slow.ended
+  assert.ok(slow.text().endsWith('\n'), 'no partial last line')
+  const lines = slow.lines().map((l) => `${l}\n`)
+  assert.ok(lines.length > 0 && lines.length < droppedAt)
+  assert.deepEqual(lines, published.slice(0, lines.length), 'a prefix of the stream, in order')
+
+  assert.ok(logged.includes('Output reader dropped: too slow (1 total)'))
+  assert.deepEqual(sink.counters, {
+    readersConnected: 1,
+    readersAccepted: 2,
+    readersDropped: 1,
+    linesDropped: 1,
+    readersFlushing: 0,
+  })
+  await sink.close()
+  fast.socket.destroy()
+  slow.socket.destroy()
+}
+
+describe('OutputSocketSink, more', () => {
+  it('destroys a dropped reader that still does not read after the grace period', async () => {
+    const { sink } = await open({ maxBufferedBytes: 16 * 1024, dropGraceMs: 50 })
+    const slow = await connectReader(sink)
+    slow.socket.pause()
+    const line = `${JSON.stringify({ pad: 'y'.repeat(4000) })}\n`
+    for (let i = 0; i < 5000 && sink.counters.readersDropped === 0; i++) {
+      sink.write(line)
+      if (i % 16 === 0) await tick()
+    }
+    assert.equal(sink.counters.readersDropped, 1)
+    assert.equal(
+      sink.counters.readersFlushing,
+      1,
+      'ended, waiting for the reader to take its lines',
+    )
+    // The server side lets go after 50 ms even though the reader never read its queue.
+    await waitFor(() => sink.counters.readersFlushing === 0, 'the grace period to expire')
+    await sink.close()
+    slow.socket.destroy()
+  })
+
+  it('forgets a reader that disconnects and keeps serving the others', async () => {
+    const { sink, logged } = await open()
+    const a = await connectReader(sink)
+    const b = await connectReader(sink)
+    b.socket.destroy()
+    await waitFor(() => sink.counters.readersConnected === 1, 'the disconnect')
+    assert.equal(logged.at(-1), 'Output reader disconnected (1 total)')
+    sink.write('after\n')
+    await waitFor(() => a.text() === 'after\n', 'the line')
+    await sink.close()
+    a.socket.destroy()
+  })
+
+  it('ignores what readers send', async () => {
+    const { sink } = await open()
+    const chatty = await connectReader(sink)
+    chatty.socket.write('hello server\n'.repeat(1000))
+    await sleep(20)
+    sink.write('one\n')
+    sink.write('two\n')
+    await waitFor(() => chatty.text() === 'one\ntwo\n', 'both lines')
+    assert.equal(sink.counters.readersConnected, 1)
+    await sink.close()
+    chatty.socket.destroy()
+  })
+
+  it('takes a reader that shuts down its sending side as gone', async () => {
+    const { sink, logged } = await open()
+    const reader = await connectReader(sink)
+    reader.socket.end()
+    await waitFor(() => sink.counters.readersConnected === 0, 'the disconnect')
+    assert.equal(logged.at(-1), 'Output reader disconnected (0 total)')
+    await sink.close()
+    reader.socket.destroy()
+  })
+
+  it('flushes queued lines to readers on close, then removes the socket file', async () => {
+    const { sink } = await open()
+    const reader = await connectReader(sink)
+    const lines = Array.from({ length: 1000 }, (_, i) => `{"i":${i}}\n`)
+    for (const line of lines) sink.write(line)
+    assert.equal(exists(sink.path), true)
+    await sink.close()
+    await reader.ended
+    assert.equal(reader.text(), lines.join(''))
+    assert.equal(exists(sink.path), false)
+    sink.write('ignored\n')
+    await sink.close()
+    const late = createConnection(sink.path)
+    const [error] = (await once(late, 'error')) as [NodeJS.ErrnoException]
+    assert.ok(error.code === 'ENOENT' || error.code === 'ECONNREFUSED')
+    reader.socket.destroy()
+  })
+
+  it('creates the socket with mode 0660 by default, or the mode asked for', async () => {
+    const { sink } = await open()
+    assert.equal(lstatSync(sink.path).mode & 0o777, 0o660)
+    await sink.close()
+    const { sink: owner } = await open({ mode: 0o600 })
+    assert.equal(lstatSync(owner.path).mode & 0o777, 0o600)
+    await owner.close()
+  })
+
+  it('replaces a stale socket left by a crashed process', async () => {
+    const path = freshPath()
+    // A process that binds the socket and is killed: the file stays, nobody listens on it.
+    spawnSync(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ])
+    assert.equal(lstatSync(path).isSocket(), true, 'the stale socket is there')
+    const sink = await OutputSocketSink.listen({ path, log: () => {} })
+    const reader = await connectReader(sink)
+    sink.write('fresh\n')
+    await waitFor(() => reader.text() === 'fresh\n', 'the line')
+    await sink.close()
+    reader.socket.destroy()
+  })
+
+  it('refuses to steal a live socket or replace a regular file', async () => {
+    const path = freshPath()
+    const live = createServer()
+    live.listen(path)
+    await once(live, 'listening')
+    await assert.rejects(OutputSocketSink.listen({ path, log: () => {} }), {
+      name: 'ListenError',
+      code: 'EADDRINUSE',
+    })
+    live.close()
+    await once(live, 'close')
+
+    const file = join(dir, 'not-a-socket')
+    writeFileSync(file, 'precious\n')
+    await assert.rejects(OutputSocketSink.listen({ path: file, log: () => {} }), {
+      code: 'EEXIST',
+    })
+    assert.equal(readFileSync(file, 'utf8'), 'precious\n')
+  })
+})
