@@ -73,6 +73,8 @@ export class ConnectionDriver {
   private closing = false
   private shutdownRequested = false
   private protocolFailure: RemoteProtocolError | undefined
+  /** A response just completed: with no next request buffered, the connection goes idle (keepAliveTimeout). */
+  private idleNext = false
 
   phase: Phase = 'head'
   deadline: number
@@ -174,11 +176,8 @@ export class ConnectionDriver {
         return
       }
       if (event === NEED_DATA) {
-        if (
-          this.conn.theirState === 'IDLE' &&
-          this.conn.bufferedBytes === 0 &&
-          this.phase !== 'head'
-        ) {
+        if (this.conn.theirState === 'IDLE' && this.conn.bufferedBytes === 0 && this.idleNext) {
+          this.idleNext = false
           this.enterIdle()
         }
         return
@@ -257,6 +256,7 @@ export class ConnectionDriver {
     this.discarded = 0
     this.answering = request
     this.protocolFailure = undefined
+    this.idleNext = false
     if (request.complete) {
       this.phase = 'handler'
       this.deadline = Number.POSITIVE_INFINITY
@@ -439,7 +439,10 @@ export class ConnectionDriver {
       this.phase = 'head'
       this.deadline = Date.now() + this.options.headersTimeout
     }
-    if (this.protocolFailure !== undefined) {
+    this.idleNext = true
+    // RFC 9112 §9.6: after a response that says "close", close, even when the request body was never sent
+    // (a client holding its body back for 100 Continue would otherwise wait here until headersTimeout).
+    if (this.protocolFailure !== undefined || this.conn.ourState === 'MUST_CLOSE') {
       this.closeGracefully()
       return
     }

@@ -1,7 +1,15 @@
 /** The transport: node:net listeners (TCP and Unix sockets) driving the sans-IO protocol core. */
 export { cannedResponse } from './canned.ts'
+export {
+  CLUSTER_WORKER_ENV,
+  type ClusterOptions,
+  isClusterWorker,
+  runCluster,
+  workerListenOptions,
+} from './cluster.ts'
 export { httpDate } from './http-date.ts'
 export { type Logger, silentLogger, stderrLogger } from './logger.ts'
+export { createNodeHttpServer, type NodeServerOptions } from './node-adapter.ts'
 export {
   getPeerCredentials,
   type PeerCredentials,

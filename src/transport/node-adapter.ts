@@ -1,0 +1,599 @@
+/**
+ * # The node:http adapter: the same Handler on Node's own HTTP server
+ *
+ * `createNodeHttpServer(handler, options)` serves a `Handler` written for the raw engine (server.ts) with
+ * `http.createServer` underneath, and answers byte for byte the same (the Date value aside): it is the reference
+ * the raw engine is compared against (test/transport/engines.test.ts), and a fallback where the raw engine is not
+ * wanted.
+ *
+ *   IncomingMessage → Request:  rawHeaders → HeaderFields (names and order kept), req.url → target, path and
+ *                               query by `splitTarget`, peer from the socket (Unix: kernel credentials),
+ *                               body()/stream() with the same limit and 413, signal aborted when the client leaves.
+ *   Response → ServerResponse:  the raw engine's framing decisions made explicitly, so that node's own defaults
+ *                               never differ: Content-Length from a whole body (kept for HEAD, never on 204/304),
+ *                               `Transfer-Encoding: chunked` for a stream to an HTTP/1.1 client, reason phrases
+ *                               from our table, header names and values checked by the same rules (→ 500).
+ *
+ * Where node decides alone, the bytes differ: its own protocol errors (400, 431, 408 have node's bodies), a
+ * connection past `maxConnections` (we answer 503 as the raw engine does, but node may already have read a request),
+ * a large unread body (node drains it whatever its size; the raw engine closes past `maxDrainBytes`), CONNECT
+ * (node emits it apart; the adapter does not serve it). Timeouts map onto node's: `headersTimeout`,
+ * `requestTimeout = headersTimeout + bodyTimeout`, `keepAliveTimeout`.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as NodeServer,
+  type ServerResponse,
+} from 'node:http'
+import type { Socket } from 'node:net'
+import { HeaderFields, type HeaderInit } from '../protocol/headers.ts'
+import { DEFAULT_LIMITS } from '../protocol/limits.ts'
+import { reasonPhrase } from '../protocol/status.ts'
+import { INVALID_FIELD_VALUE_RE, TOKEN_RE } from '../protocol/tables.ts'
+import { cannedResponse } from './canned.ts'
+import { type Logger, stderrLogger } from './logger.ts'
+import { getPeerCredentials } from './peer-credentials.ts'
+import { RequestBodyError, splitTarget } from './request.ts'
+import type { HttpServer, ListenerAddress, ListenOptions, ServerOptions } from './server.ts'
+import type { Handler, Peer, Request, Response } from './types.ts'
+import { ListenError, listenUnix, prepareUnixSocketPath, removeUnixSocket } from './unix-socket.ts'
+
+/** The raw engine's options that mean something on node:http (limits: `maxBodySize` and `maxHeaderSize`). */
+export type NodeServerOptions = Pick<
+  ServerOptions,
+  'limits' | 'headersTimeout' | 'bodyTimeout' | 'keepAliveTimeout' | 'maxConnections' | 'logger'
+>
+
+export function createNodeHttpServer(
+  handler: Handler,
+  options: NodeServerOptions = {},
+): HttpServer {
+  return new NodeAdapterServer(handler, options)
+}
+
+const EMPTY = new Uint8Array(0)
+const TEXT_PLAIN = ['Content-Type', 'text/plain; charset=utf-8'] as const
+
+/** A response that HTTP cannot carry (the raw engine's LocalProtocolError): answered 500 and logged. */
+class InvalidResponse extends Error {}
+
+class NodeAdapterServer implements HttpServer {
+  private readonly handler: Handler
+  private readonly logger: Logger
+  private readonly maxBodySize: number
+  private readonly maxHeaderSize: number
+  private readonly headersTimeout: number
+  private readonly bodyTimeout: number
+  private readonly keepAliveTimeout: number
+  private readonly maxConnections: number
+  private readonly listeners: { server: NodeServer; address: ListenerAddress }[] = []
+  private readonly sockets = new Set<Socket>()
+  private readonly peers = new WeakMap<Socket, Peer>()
+  private readonly rejected = new WeakSet<Socket>()
+  private closing: Promise<void> | undefined
+
+  constructor(handler: Handler, options: NodeServerOptions) {
+    this.handler = handler
+    this.logger = options.logger ?? stderrLogger()
+    this.maxBodySize = options.limits?.maxBodySize ?? DEFAULT_LIMITS.maxBodySize
+    this.maxHeaderSize = options.limits?.maxHeaderSize ?? DEFAULT_LIMITS.maxHeaderSize
+    this.headersTimeout = options.headersTimeout ?? 10_000
+    this.bodyTimeout = options.bodyTimeout ?? 60_000
+    this.keepAliveTimeout = options.keepAliveTimeout ?? 5_000
+    this.maxConnections = options.maxConnections ?? 10_000
+  }
+
+  get addresses(): readonly ListenerAddress[] {
+    return this.listeners.map((l) => l.address)
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size
+  }
+
+  // ---- listening -------------------------------------------------------------------------------
+
+  /** One node:http server per address: each keeps node's own connection tracking and timeout checks. */
+  private newServer(unixPath: string | undefined): NodeServer {
+    const shortest = Math.min(this.headersTimeout, this.bodyTimeout, this.keepAliveTimeout)
+    const server = createHttpServer({
+      maxHeaderSize: this.maxHeaderSize,
+      requestTimeout: this.headersTimeout + this.bodyTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(shortest / 4))),
+      noDelay: true,
+    })
+    server.headersTimeout = this.headersTimeout
+    server.keepAliveTimeout = this.keepAliveTimeout
+    // Before node's own 'connection' listener: refuse past maxConnections, remember the peer.
+    server.prependListener('connection', (socket: Socket) => this.accept(socket, unixPath))
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, false))
+    // With a listener here, node leaves 100 Continue to us: sent only when the handler reads the body.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+      this.serve(req, res, true),
+    )
+    return server
+  }
+
+  async listen(options: ListenOptions): Promise<ListenerAddress> {
+    if (this.closing !== undefined) throw new ListenError('the server is closing', 'ECLOSED')
+    let address: ListenerAddress
+    let server: NodeServer
+    if ('path' in options) {
+      server = this.newServer(options.path)
+      if (options.replaceStale !== false) await prepareUnixSocketPath(options.path)
+      await listenUnix(server, options.path, options.mode ?? 0o660)
+      address = { transport: 'unix', path: options.path }
+    } else {
+      server = this.newServer(undefined)
+      await listenTcp(server, options)
+      const bound = server.address()
+      if (bound === null || typeof bound === 'string') {
+        throw new ListenError('listener has no address', 'EIO')
+      }
+      address = {
+        transport: 'tcp',
+        host: bound.address,
+        port: bound.port,
+        family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
+      }
+    }
+    server.on('error', (error) => this.logger.error(`listener error: ${error.message}`))
+    this.listeners.push({ server, address })
+    return address
+  }
+
+  private accept(socket: Socket, unixPath: string | undefined): void {
+    if (this.closing !== undefined || this.sockets.size >= this.maxConnections) {
+      this.rejected.add(socket)
+      socket.on('error', () => {})
+      if (this.closing !== undefined) {
+        socket.destroy()
+        return
+      }
+      socket.end(cannedResponse(503, 'too many open connections', 'Retry-After: 1\r\n'))
+      setTimeout(() => socket.destroy(), 1000).unref()
+      return
+    }
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    this.peers.set(socket, peerOf(socket, unixPath))
+  }
+
+  // ---- requests --------------------------------------------------------------------------------
+
+  private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    const socket = req.socket
+    if (this.rejected.has(socket)) return
+    const peer = this.peers.get(socket) ?? peerOf(socket, undefined)
+    const request = new NodeRequest(req, res, peer, this.maxBodySize, expectsContinue)
+    // The raw engine refuses a declared body past maxBodySize before any handler runs (a protocol error).
+    if (request.contentLength !== undefined && request.contentLength > this.maxBodySize) {
+      this.sendError(
+        res,
+        413,
+        `body of ${request.contentLength} bytes exceeds ${this.maxBodySize}`,
+        true,
+      )
+      return
+    }
+    let result: Response | Promise<Response>
+    try {
+      result = this.handler(request)
+    } catch (error) {
+      this.handlerFailed(request, res, error)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (response) => this.send(request, res, response),
+        (error: unknown) => this.handlerFailed(request, res, error),
+      )
+    } else {
+      this.send(request, res, result)
+    }
+  }
+
+  private handlerFailed(request: NodeRequest, res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      // Part of the response is out: all that can be done is cutting the connection.
+      res.destroy()
+      return
+    }
+    if (error instanceof RequestBodyError) {
+      this.sendError(res, error.status, error.message, error.status !== 500)
+      return
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    this.logger.error(`handler failed on ${request.method} ${request.target}: ${detail}`)
+    this.sendError(res, 500, undefined, false)
+  }
+
+  /** A plain-text error response shaped like the raw engine's. */
+  private sendError(
+    res: ServerResponse,
+    status: number,
+    message: string | undefined,
+    close: boolean,
+  ): void {
+    if (res.destroyed || res.writableEnded) return
+    const body = Buffer.from(
+      message === undefined ? `${reasonPhrase(status)}\n` : `${reasonPhrase(status)}: ${message}\n`,
+    )
+    if (close || this.closing !== undefined) res.shouldKeepAlive = false
+    res.writeHead(status, reasonPhrase(status), [
+      ...TEXT_PLAIN,
+      'Content-Length',
+      String(body.length),
+    ])
+    res.end(body)
+  }
+
+  private send(request: NodeRequest, res: ServerResponse, response: Response): void {
+    if (res.destroyed || res.writableEnded) return
+    let head: ResponseHead
+    try {
+      head = responseHead(request, response)
+    } catch (error) {
+      if (!(error instanceof InvalidResponse)) throw error
+      this.logger.error(`handler returned an invalid response: ${error.message}`)
+      this.sendError(res, 500, undefined, false)
+      return
+    }
+    // Close after this response when the server is closing, or when the client still holds back a body for a
+    // 100 Continue that was never sent (the raw engine's rule: the next bytes could be either).
+    if (this.closing !== undefined || request.waitingForContinue) res.shouldKeepAlive = false
+    res.writeHead(response.status, head.reason, head.headers)
+    if (head.stream === undefined) {
+      res.end(head.bytes)
+      return
+    }
+    void this.stream(res, head.stream)
+  }
+
+  private async stream(res: ServerResponse, body: AsyncIterable<Uint8Array>): Promise<void> {
+    try {
+      for await (const piece of body) {
+        if (res.destroyed) break
+        const data = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece
+        if (!res.write(data)) await drainOrClose(res)
+      }
+      if (!res.destroyed) res.end()
+    } catch (error) {
+      this.logger.error(
+        `response stream failed: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      res.destroy()
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  close(options: { timeout?: number } = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing
+    this.closing = this.doClose(options.timeout ?? 10_000)
+    return this.closing
+  }
+
+  private async doClose(timeout: number): Promise<void> {
+    const listening = this.listeners.map(
+      ({ server, address }) =>
+        new Promise<void>((resolve) => {
+          // node ≥ 19 closes idle keep-alive connections here too; the callback waits for the others.
+          server.close(() => {
+            if (address.transport === 'unix') removeUnixSocket(address.path)
+            resolve()
+          })
+        }),
+    )
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        for (const { server } of this.listeners) server.closeAllConnections()
+        for (const socket of this.sockets) socket.destroy()
+      }, timeout)
+      // Connections whose response finished since are idle now: close them too, until none is left.
+      const check = setInterval(() => {
+        for (const { server } of this.listeners) server.closeIdleConnections()
+        if (this.sockets.size > 0) return
+        clearInterval(check)
+        clearTimeout(force)
+        resolve()
+      }, 10)
+    })
+    await Promise.all(listening)
+  }
+
+  closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
+    const handle = (signal: NodeJS.Signals): void => {
+      remove()
+      void this.close().then(() => onClosed?.(signal))
+    }
+    const remove = (): void => {
+      process.off('SIGINT', handle)
+      process.off('SIGTERM', handle)
+    }
+    process.on('SIGINT', handle)
+    process.on('SIGTERM', handle)
+    return remove
+  }
+}
+
+/** Who is calling: read once per connection, when it is accepted. */
+function peerOf(socket: Socket, unixPath: string | undefined): Peer {
+  if (unixPath !== undefined) {
+    const cred = getPeerCredentials(socket)
+    return cred === undefined
+      ? { transport: 'unix', path: unixPath }
+      : { transport: 'unix', path: unixPath, ...cred }
+  }
+  return {
+    transport: 'tcp',
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
+  }
+}
+
+function listenTcp(
+  server: NodeServer,
+  options: { port: number; host?: string; ipv6Only?: boolean },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const where = `${options.host ?? '0.0.0.0'}:${options.port}`
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `${where} is already in use`
+          : error.code === 'EACCES'
+            ? `permission denied to listen on ${where}`
+            : error.code === 'EADDRNOTAVAIL'
+              ? `${options.host} is not an address of this machine`
+              : `cannot listen on ${where}: ${error.message}`
+      reject(new ListenError(reason, error.code ?? 'EIO', { cause: error }))
+    }
+    server.once('error', onError)
+    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+// ---- the response head -------------------------------------------------------------------------------
+
+interface ResponseHead {
+  reason: string
+  /** Flat `[name, value, …]`, as `writeHead` takes it: order and repeated names kept. */
+  headers: string[]
+  /** The whole body, or the stream to send. */
+  bytes?: Uint8Array
+  stream?: AsyncIterable<Uint8Array>
+}
+
+/**
+ * The head the raw engine would send (protocol/connection.ts `sendResponseHead`), with every framing header
+ * written out so node adds none of its own: Content-Length for whole bodies, Transfer-Encoding for streams.
+ */
+function responseHead(request: NodeRequest, response: Response): ResponseHead {
+  const status = response.status
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new InvalidResponse(`invalid final status ${status}`)
+  }
+  const reason = response.reason ?? reasonPhrase(status)
+  if (INVALID_FIELD_VALUE_RE.test(reason)) {
+    throw new InvalidResponse('reason phrase has a forbidden character')
+  }
+  const noFraming = status === 204
+  const noBody = noFraming || status === 304 || request.method === 'HEAD'
+  const headers: string[] = []
+  let contentLength: number | undefined
+  let transferEncoding = false
+  for (const [name, value] of headerPairs(response.headers)) {
+    if (!TOKEN_RE.test(name)) throw new InvalidResponse(`header name "${name}" is not a token`)
+    if (INVALID_FIELD_VALUE_RE.test(value)) {
+      throw new InvalidResponse(`header "${name}" has a forbidden character`)
+    }
+    const lower = name.toLowerCase()
+    if (lower === 'content-length') {
+      if (noFraming) continue
+      const t = value.trim()
+      if (!/^[0-9]{1,15}$/.test(t)) throw new InvalidResponse('Content-Length is not a number')
+      if (contentLength !== undefined && contentLength !== Number(t)) {
+        throw new InvalidResponse('conflicting Content-Length')
+      }
+      contentLength = Number(t)
+    } else if (lower === 'transfer-encoding') {
+      if (noFraming) continue
+      transferEncoding = true
+    }
+    headers.push(name, value)
+  }
+  if (contentLength !== undefined && transferEncoding) {
+    throw new InvalidResponse('a response cannot have both Content-Length and Transfer-Encoding')
+  }
+  const framed = contentLength !== undefined || transferEncoding
+  const body = response.body
+  if (
+    body !== null &&
+    body !== undefined &&
+    typeof body !== 'string' &&
+    !(body instanceof Uint8Array)
+  ) {
+    if (!noBody && !framed && request.version === '1.1')
+      headers.push('Transfer-Encoding', 'chunked')
+    return { reason, headers, stream: body }
+  }
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? EMPTY)
+  if (!noBody) {
+    if (contentLength !== undefined && contentLength !== bytes.length) {
+      throw new InvalidResponse(
+        `body has ${bytes.length} bytes but Content-Length says ${contentLength}`,
+      )
+    }
+    if (!framed) headers.push('Content-Length', String(bytes.length))
+    return { reason, headers, bytes }
+  }
+  // HEAD: the Content-Length a GET would have (RFC 9110 §9.3.2); never for 204 and 304.
+  if (request.method === 'HEAD' && status !== 204 && status !== 304 && !framed) {
+    headers.push('Content-Length', String(bytes.length))
+  }
+  return { reason, headers, bytes: EMPTY }
+}
+
+function headerPairs(init: HeaderInit | undefined): Iterable<readonly [string, string]> {
+  if (init === undefined) return []
+  if (init instanceof HeaderFields) return init
+  if (Array.isArray(init)) return init as ReadonlyArray<readonly [string, string]>
+  const out: [string, string][] = []
+  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
+    if (typeof value === 'string') out.push([name, value])
+    else for (const v of value) out.push([name, v])
+  }
+  return out
+}
+
+// ---- the request -------------------------------------------------------------------------------------
+
+function tooLarge(limit: number): RequestBodyError {
+  return new RequestBodyError(`request body exceeds ${limit} bytes`, 413)
+}
+
+/** An IncomingMessage seen through our `Request` interface. */
+class NodeRequest implements Request {
+  readonly method: string
+  readonly target: string
+  readonly path: string
+  readonly query: string
+  readonly version: '1.0' | '1.1'
+  readonly headers: HeaderFields
+  readonly peer: Peer
+  readonly contentLength: number | undefined
+  readonly hasBody: boolean
+  readonly signal: AbortSignal
+
+  private readonly req: IncomingMessage
+  private readonly res: ServerResponse
+  private readonly maxBodySize: number
+  private expectsContinue: boolean
+  private consumer: 'none' | 'body' | 'stream' = 'none'
+  private whole: Promise<Uint8Array> | undefined
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    peer: Peer,
+    maxBodySize: number,
+    expectsContinue: boolean,
+  ) {
+    this.req = req
+    this.res = res
+    this.peer = peer
+    this.maxBodySize = maxBodySize
+    this.method = req.method ?? 'GET'
+    this.target = req.url ?? '/'
+    const [path, query] = splitTarget(this.target)
+    this.path = path
+    this.query = query
+    this.version = req.httpVersion === '1.0' ? '1.0' : '1.1'
+    this.headers = new HeaderFields([...req.rawHeaders])
+    const chunked = req.headers['transfer-encoding'] !== undefined
+    const declared = req.headers['content-length']
+    // As the raw engine reports it: undefined for chunked, 0 when there is no body at all.
+    this.contentLength = chunked ? undefined : declared === undefined ? 0 : Number(declared)
+    this.hasBody = chunked || (this.contentLength ?? 0) > 0
+    this.expectsContinue = expectsContinue && this.hasBody
+    const controller = new AbortController()
+    this.signal = controller.signal
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('client closed the connection'))
+    })
+  }
+
+  /** The client waits for 100 Continue before it sends the body, and none was sent. */
+  get waitingForContinue(): boolean {
+    return this.expectsContinue && !this.req.complete
+  }
+
+  body(limit: number = this.maxBodySize): Promise<Uint8Array> {
+    if (this.whole !== undefined) return this.whole
+    if (this.consumer === 'stream') {
+      return Promise.reject(new Error('the body is already being read as a stream'))
+    }
+    this.consumer = 'body'
+    this.whole = this.collect(limit)
+    return this.whole
+  }
+
+  private async collect(limit: number): Promise<Uint8Array> {
+    if (this.contentLength !== undefined && this.contentLength > limit) throw tooLarge(limit)
+    const parts: Uint8Array[] = []
+    let total = 0
+    for await (const chunk of this.pull(limit)) {
+      parts.push(chunk)
+      total += chunk.length
+    }
+    if (parts.length === 0) return EMPTY
+    if (parts.length === 1) return parts[0]!
+    return Buffer.concat(parts, total)
+  }
+
+  stream(limit: number = this.maxBodySize): AsyncIterable<Uint8Array> {
+    if (this.consumer !== 'none') throw new Error('the body has already been read')
+    this.consumer = 'stream'
+    if (this.contentLength !== undefined && this.contentLength > limit) {
+      const error = tooLarge(limit)
+      return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) }
+    }
+    return this.pull(limit)
+  }
+
+  /**
+   * Pull the body with `read()` rather than `for await` over the IncomingMessage: leaving such a loop early
+   * destroys the message and with it the socket, and the 413 could not be sent.
+   */
+  private async *pull(limit: number): AsyncGenerator<Uint8Array> {
+    if (!this.hasBody) return
+    if (this.expectsContinue && !this.res.headersSent) {
+      this.expectsContinue = false
+      this.res.writeContinue()
+    }
+    const req = this.req
+    let seen = 0
+    for (;;) {
+      let chunk: Buffer | null = req.read() as Buffer | null
+      while (chunk !== null) {
+        seen += chunk.length
+        if (seen > limit) throw tooLarge(limit)
+        yield chunk
+        chunk = req.read() as Buffer | null
+      }
+      if (req.readableEnded) return
+      if (req.destroyed) throw new RequestBodyError('the client closed the connection', 400)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          req.off('readable', done)
+          req.off('end', done)
+          req.off('close', done)
+          req.off('error', done)
+          resolve()
+        }
+        req.on('readable', done)
+        req.on('end', done)
+        req.on('close', done)
+        req.on('error', done)
+      })
+    }
+  }
+}
