@@ -78,7 +78,12 @@ function probe(path: string, timeoutMs = 1000): Promise<boolean> {
  * synchronously, with mode `0777 & ~umask`: setting the umask around that call means the file never exists with
  * wider permissions, not even for a moment. A chmod afterwards makes the mode exact whatever the umask did.
  */
-export function listenUnix(server: Server, path: string, mode: number): Promise<void> {
+export function listenUnix(
+  server: Server,
+  path: string,
+  mode: number,
+  backlog = 511,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(
@@ -90,7 +95,7 @@ export function listenUnix(server: Server, path: string, mode: number): Promise<
     server.once('error', onError)
     const previous = process.umask(0o777 & ~mode)
     try {
-      server.listen(path, () => {
+      server.listen({ path, backlog }, () => {
         server.off('error', onError)
         try {
           chmodSync(path, mode)
