@@ -77,7 +77,8 @@ export function parseServeArgs(
     try {
       port = parsePort(env[ENV_PORT] ?? '', `$${ENV_PORT}`)
     } catch (error) {
-      warn(`Warning: ${(error as Error).message}; using ${DEFAULT_PORT}`)
+      // The UsageError's message is a whole "Error: …" line; as a warning it keeps only the reason.
+      warn(`Warning: ${(error as Error).message.replace(/^Error: /, '')}; using ${DEFAULT_PORT}`)
       port = DEFAULT_PORT
     }
   }

@@ -17,7 +17,7 @@ import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { hostChecker, tokenChecker } from './guard.ts'
 import type { EventHub } from './hub.ts'
 import { encodeJson } from './json.ts'
-import { LIVE_CSS, LIVE_HTML, LIVE_JS } from './live-page.ts'
+import { LIVE_CSS, LIVE_HTML, LIVE_ICON, LIVE_JS } from './live-page.ts'
 import type { Stats } from './stats.ts'
 
 export interface ObservatoryAppOptions {
@@ -75,6 +75,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
   )
   app.get('/live.js', () => asset(LIVE_JS, 'text/javascript; charset=utf-8'))
   app.get('/live.css', () => asset(LIVE_CSS, 'text/css; charset=utf-8'))
+  app.get('/favicon.svg', () => asset(LIVE_ICON, 'image/svg+xml'))
   app.get('/events', (c) => liveStream(c, hub, live), {
     summary: 'Live events (Server-Sent Events)',
     tags: ['live'],

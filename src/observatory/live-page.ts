@@ -11,6 +11,7 @@ export const LIVE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Claude Code hooks observatory</title>
 <link rel="stylesheet" href="/live.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header>
@@ -54,12 +55,24 @@ td { padding: 4px 16px; border-bottom: 1px solid var(--line); vertical-align: to
 td.summary { white-space: normal; word-break: break-word; color: var(--fg); }
 tr.new { animation: flash 1.2s ease-out; }
 @keyframes flash { from { background: #2a3340; } to { background: transparent; } }
+@media (prefers-reduced-motion: reduce) { tr.new { animation: none; } }
 .ev { font-weight: 600; }
 .ev-PreToolUse { color: #79c0ff; } .ev-PostToolUse { color: #56d4dd; } .ev-PostToolUseFailure { color: #ff7b72; }
 .ev-UserPromptSubmit { color: #d2a8ff; } .ev-PermissionRequest, .ev-Notification { color: #e3b341; }
 .ev-Stop, .ev-SubagentStop, .ev-SessionEnd { color: #8b949e; } .ev-SessionStart, .ev-SubagentStart { color: #7ee787; }
 #empty { color: var(--dim); padding: 24px 16px; }
 code { color: var(--fg); }
+`
+
+/**
+ * The page's icon. Linked from the page so browsers ask for it instead of /favicon.ico, which the hook route
+ * (POST on any path) would answer with 405 and a console error.
+ */
+export const LIVE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#161b22"/>
+<circle cx="16" cy="16" r="9" fill="none" stroke="#79c0ff" stroke-width="3"/>
+<circle cx="16" cy="16" r="3" fill="#7ee787"/>
+</svg>
 `
 
 export const LIVE_JS = `'use strict';

@@ -23,6 +23,7 @@
 import { LocalProtocolError, ProtocolError, RemoteProtocolError } from './errors.ts'
 import {
   type ClientEvent,
+  type EndOfMessageEvent,
   NEED_DATA,
   PAUSED,
   type RequestEvent,
@@ -36,9 +37,11 @@ import {
   ChunkedReader,
   ContentLengthReader,
   type HeadScan,
+  NO_BODY,
   newHeadScan,
   type RawHead,
   readRequestHead,
+  resetHeadScan,
 } from './readers.ts'
 import { reasonPhrase } from './status.ts'
 import {
@@ -73,6 +76,9 @@ export interface ServerConnectionOptions {
 const EMPTY = Buffer.alloc(0)
 const CRLF = Buffer.from('\r\n', 'latin1')
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1')
+// why: shared immutable objects for the common cases cut three allocations per request (bench/protocol.bench.ts).
+const NO_FRAMING: Framing = Object.freeze({ kind: 'none' })
+const END_OF_MESSAGE: EndOfMessageEvent = Object.freeze({ type: 'end-of-message' })
 
 /** How the response body is delimited (RFC 9112 §6.3, applied to what the application chose). */
 type Framing =
@@ -100,7 +106,7 @@ export class ServerConnection {
   private theirKeepAlive = true
   private ourKeepAlive = true
   private waitingFor100 = false
-  private framing: Framing = { kind: 'none' }
+  private framing: Framing = NO_FRAMING
   private dropBody = false
   private error: RemoteProtocolError | undefined
 
@@ -213,9 +219,9 @@ export class ServerConnection {
     this.ourState = 'IDLE'
     this.request = undefined
     this.body = undefined
-    this.framing = { kind: 'none' }
+    this.framing = NO_FRAMING
     this.dropBody = false
-    this.scan = newHeadScan()
+    resetHeadScan(this.scan)
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY
       this.pos = 0
@@ -322,7 +328,7 @@ export class ServerConnection {
       }
       this.body = new ContentLengthReader(contentLength)
     } else {
-      this.body = new ContentLengthReader(0)
+      this.body = NO_BODY
     }
 
     // RFC 9110 §10.1.1: "A server that receives a 100-continue expectation in an HTTP/1.0 request MUST ignore
@@ -379,7 +385,7 @@ export class ServerConnection {
       if (this.ourState === 'DONE' && !this.keepAlive) this.ourState = 'MUST_CLOSE'
       return step.trailers !== undefined
         ? { type: 'end-of-message', trailers: step.trailers }
-        : { type: 'end-of-message' }
+        : END_OF_MESSAGE
     }
     // A framing step (a chunk's size line or CRLF) consumed bytes but made no event: keep going.
     return this.readBody()
@@ -394,7 +400,7 @@ export class ServerConnection {
       case 'informational':
         return [this.sendInformational(event.status, event.reason, event.headers)]
       case 'response':
-        return [this.sendResponseHead(event)]
+        return [Buffer.from(this.responseHead(event), 'latin1')]
       case 'data':
         return this.sendData(event.data)
       case 'end-of-message':
@@ -410,35 +416,23 @@ export class ServerConnection {
    * socket write). Adds `Content-Length` when the application gave none.
    */
   respond(response: ResponseEvent, body: Uint8Array = EMPTY): Buffer {
-    const head = this.sendResponseHead(response, body.length)
+    const head = this.responseHead(response, body.length)
+    const framing = this.framing
     let out: Buffer
     if (this.dropBody || body.length === 0) {
-      out = head
-    } else {
-      // why: one buffer means one socket write even when the transport is not corked; for small bodies it
-      // costs the same as Buffer.concat or a corked writev (bench/serialize.bench.ts: ~120-160 ns each).
-      // Past 16 KiB a writev of two buffers wins (about 1.4×); streaming bodies (send()) take that path.
-      out = Buffer.allocUnsafe(head.length + body.length)
-      head.copy(out, 0)
-      out.set(body, head.length)
-    }
-    const framing = this.framing
-    if (framing.kind === 'length' && !this.dropBody) {
-      if (body.length !== framing.remaining) {
-        throw new LocalProtocolError(
-          `body has ${body.length} bytes but Content-Length says ${framing.remaining}`,
-          'ILLEGAL_SEND',
-          500,
-        )
-      }
-      framing.remaining = 0
-    } else if (framing.kind === 'chunked' && body.length > 0) {
-      const chunk = this.sendData(body)
-      this.finishResponse()
-      return Buffer.concat([head, ...chunk, LAST_CHUNK])
+      out = Buffer.from(framing.kind === 'chunked' ? `${head}0\r\n\r\n` : head, 'latin1')
     } else if (framing.kind === 'chunked') {
-      this.finishResponse()
-      return Buffer.concat([head, LAST_CHUNK])
+      // The application asked for chunked framing itself: one chunk, then the last chunk.
+      out = Buffer.concat([Buffer.from(head, 'latin1'), ...this.sendData(body), LAST_CHUNK])
+    } else {
+      // why: the head string is written straight into the one buffer that also holds the body: one allocation,
+      // one socket write even when the transport is not corked. For small bodies this costs the same as
+      // Buffer.concat or a corked writev (bench/serialize.bench.ts); past 16 KiB a writev of two buffers wins
+      // (about 1.4×), which is what streaming bodies (send()) get.
+      out = Buffer.allocUnsafe(head.length + body.length)
+      out.write(head, 0, 'latin1')
+      out.set(body, head.length)
+      if (framing.kind === 'length') framing.remaining = 0
     }
     this.finishResponse()
     return out
@@ -479,7 +473,7 @@ export class ServerConnection {
    * Build a final response head and choose the body framing (RFC 9112 §6.3 from the sender's side).
    * `knownLength`: the body's length when the whole body is at hand (the `respond()` path).
    */
-  private sendResponseHead(event: ResponseEvent, knownLength?: number): Buffer {
+  private responseHead(event: ResponseEvent, knownLength?: number): string {
     const errorResponse = this.theirState === 'ERROR' && this.ourState === 'IDLE'
     if (this.ourState !== 'SEND_RESPONSE' && !errorResponse) {
       throw new LocalProtocolError(
@@ -508,7 +502,7 @@ export class ServerConnection {
     let framing: Framing
     let added = ''
     if (noBody) {
-      framing = { kind: 'none' }
+      framing = NO_FRAMING
       // For HEAD, the app's Content-Length (the length a GET would have) is kept as given (RFC 9110 §9.3.2).
       if (method === 'HEAD' && !noFraming && status !== 304 && knownLength !== undefined) {
         if (headers.contentLength === undefined && headers.transferEncoding === undefined) {
@@ -530,6 +524,18 @@ export class ServerConnection {
       framing = { kind: 'close' }
     }
     if (framing.kind === 'close') keepAlive = false
+    // Checked before any state changes, so the caller can still answer 500 instead.
+    if (
+      framing.kind === 'length' &&
+      knownLength !== undefined &&
+      framing.remaining !== knownLength
+    ) {
+      throw new LocalProtocolError(
+        `body has ${knownLength} bytes but Content-Length says ${framing.remaining}`,
+        'ILLEGAL_SEND',
+        500,
+      )
+    }
 
     if (!keepAlive) {
       this.ourKeepAlive = false
@@ -544,7 +550,7 @@ export class ServerConnection {
     this.dropBody = noBody
     this.waitingFor100 = false
     this.ourState = 'SEND_BODY'
-    return Buffer.from(`HTTP/1.1 ${status} ${reason}\r\n${headers.text}${added}\r\n`, 'latin1')
+    return `HTTP/1.1 ${status} ${reason}\r\n${headers.text}${added}\r\n`
   }
 
   private sendData(data: Uint8Array): Uint8Array[] {

@@ -37,6 +37,13 @@ export function newHeadScan(): HeadScan {
   return { scanned: 0, lineStart: 0, fieldsStart: -1, method: '', target: '', version: '1.1' }
 }
 
+/** Make a scan state new again, in place (one per connection rather than one per request). */
+export function resetHeadScan(scan: HeadScan): void {
+  scan.scanned = 0
+  scan.lineStart = 0
+  scan.fieldsStart = -1
+}
+
 /** A complete request head, before framing rules are applied. */
 export interface RawHead {
   method: string
@@ -381,6 +388,13 @@ export class ContentLengthReader implements BodyReader {
     return { consumed: n, data: buf.subarray(start, start + n) }
   }
 }
+
+/** The body of a request without one: always finished, stateless, shared by every connection. */
+const DONE_STEP: BodyStep = Object.freeze({ consumed: 0, done: true })
+export const NO_BODY: BodyReader = Object.freeze({
+  finished: true,
+  read: (): BodyStep => DONE_STEP,
+})
 
 type ChunkPhase = 'size' | 'data' | 'data-crlf' | 'trailers' | 'finished'
 

@@ -31,7 +31,7 @@ import {
 import { cannedResponse } from './canned.ts'
 import { httpDate } from './http-date.ts'
 import type { Logger } from './logger.ts'
-import { IncomingRequest, RequestBodyError } from './request.ts'
+import { type BodyHooks, IncomingRequest, RequestBodyError } from './request.ts'
 import type { WireTrace } from './trace.ts'
 import type { Body, Handler, Peer, Response } from './types.ts'
 
@@ -78,6 +78,17 @@ export class ConnectionDriver {
 
   phase: Phase = 'head'
   deadline: number
+  /** why: one hooks object per connection, not two closures and an object per request. */
+  private readonly bodyHooks: BodyHooks = {
+    onWantBody: (request) => this.onWantBody(request),
+    onDrain: () => {
+      if (this.bodyBlocked) {
+        this.bodyBlocked = false
+        this.updateReading()
+        queueMicrotask(() => this.process())
+      }
+    },
+  }
 
   constructor(id: number, socket: Socket, peer: Peer, options: DriverOptions) {
     this.id = id
@@ -241,16 +252,7 @@ export class ConnectionDriver {
     const request = new IncomingRequest(
       event,
       this.peer,
-      {
-        onWantBody: () => this.onWantBody(request),
-        onDrain: () => {
-          if (this.bodyBlocked) {
-            this.bodyBlocked = false
-            this.updateReading()
-            queueMicrotask(() => this.process())
-          }
-        },
-      },
+      this.bodyHooks,
       this.options.limits.maxBodySize,
     )
     this.receiving = request.complete ? undefined : request

@@ -21,7 +21,7 @@ export class RequestBodyError extends Error {
 
 export interface BodyHooks {
   /** The handler wants the body: send `100 Continue` if the client waits for it. */
-  onWantBody(): void
+  onWantBody(request: IncomingRequest): void
   /** The handler consumed buffered body bytes: the driver may read the socket again. */
   onDrain(): void
 }
@@ -176,7 +176,7 @@ export class IncomingRequest implements Request {
   }
 
   private async *pull(limit: number): AsyncGenerator<Uint8Array> {
-    if (this.hasBody) this.hooks.onWantBody()
+    if (this.hasBody) this.hooks.onWantBody(this)
     let seen = 0
     for (;;) {
       if (this.failure !== undefined) throw this.failure
