@@ -2,8 +2,11 @@
  * Runs the demo API: `node --import tsx src/demo/main.ts [--host H] [--port N]` (default 127.0.0.1:8000).
  * Prints the URL and the docs page's URL; stops gracefully on SIGINT/SIGTERM.
  */
+
+import cluster from 'node:cluster'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { runCluster } from '../transport/cluster.ts'
 import type { HttpServer } from '../transport/server.ts'
 import { createDemoApp } from './app.ts'
 
@@ -11,13 +14,15 @@ import { createDemoApp } from './app.ts'
 export interface DemoAddress {
   readonly host: string
   readonly port: number
+  /** Worker processes (node:cluster) sharing the port; 1 runs in this process. */
+  readonly workers: number
 }
 
 /** Parses `--host` and `--port`; throws an Error saying what is wrong for anything else. */
 export function parseDemoArgs(argv: readonly string[]): DemoAddress {
   const { values } = parseArgs({
     args: [...argv],
-    options: { host: { type: 'string' }, port: { type: 'string' } },
+    options: { host: { type: 'string' }, port: { type: 'string' }, workers: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   })
@@ -27,7 +32,14 @@ export function parseDemoArgs(argv: readonly string[]): DemoAddress {
   if (!/^\d{1,5}$/.test(portText) || port > 65535) {
     throw new Error(`--port must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`)
   }
-  return { host, port }
+  const workersText = values.workers ?? '1'
+  const workers = Number(workersText)
+  if (!/^\d{1,3}$/.test(workersText) || workers < 1 || workers > 256) {
+    throw new Error(
+      `--workers must be an integer from 1 to 256, got ${JSON.stringify(workersText)}`,
+    )
+  }
+  return { host, port, workers }
 }
 
 /**
@@ -66,8 +78,27 @@ export async function runDemo(
   try {
     address = parseDemoArgs(argv)
   } catch (error) {
-    err(`demo: ${(error as Error).message}\nusage: demo [--host HOST] [--port PORT]`)
+    err(`demo: ${(error as Error).message}\nusage: demo [--host HOST] [--port PORT] [--workers N]`)
     return 2
+  }
+  if (address.workers > 1) {
+    // Every worker runs this same command; runCluster forks them in the primary and starts the app in each.
+    // Each worker keeps its own in-memory users: a POST and a later GET may reach different workers.
+    let printed = false
+    await runCluster({
+      workers: address.workers,
+      start: async () => {
+        const { server } = await startDemo(address, (line) => {
+          if (!printed && cluster.worker?.id === 1) out(line)
+        })
+        printed = true
+        server.closeOnSignals()
+      },
+    })
+    if (cluster.isPrimary) out(`Demo API: ${address.workers} workers on port ${address.port}`)
+    return new Promise<number>(() => {
+      // The primary exits on its own once every worker has stopped after SIGINT/SIGTERM.
+    })
   }
   let server: HttpServer
   try {

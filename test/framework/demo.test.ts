@@ -249,8 +249,18 @@ describe('demo over a Unix socket', () => {
 
 describe('demo main', () => {
   test('argument parsing', () => {
-    assert.deepEqual(parseDemoArgs([]), { host: '127.0.0.1', port: 8000 })
-    assert.deepEqual(parseDemoArgs(['--host', '::1', '--port', '0']), { host: '::1', port: 0 })
+    assert.deepEqual(parseDemoArgs([]), { host: '127.0.0.1', port: 8000, workers: 1 })
+    assert.deepEqual(parseDemoArgs(['--host', '::1', '--port', '0']), {
+      host: '::1',
+      port: 0,
+      workers: 1,
+    })
+    assert.deepEqual(parseDemoArgs(['--workers', '2']), {
+      host: '127.0.0.1',
+      port: 8000,
+      workers: 2,
+    })
+    assert.throws(() => parseDemoArgs(['--workers', '0']), /--workers must be/)
     assert.throws(() => parseDemoArgs(['--port', 'http']), /--port must be an integer/)
     assert.throws(() => parseDemoArgs(['--port', '70000']), /--port/)
     assert.throws(() => parseDemoArgs(['--nope']), /Unknown option/)
