@@ -53,6 +53,19 @@ describe('LogFileSink', () => {
     assert.equal(sink.lossless, true)
   })
 
+  it('writes the lines published in one event-loop turn with one write', async () => {
+    const path = freshLog()
+    const { sink } = await open(path)
+    const lines = Array.from({ length: 10 }, (_, i) => `{"i":${i}}\n`)
+    await Promise.all(lines.map((line) => sink.write(line)))
+    assert.equal(sink.counters.writes, 1)
+    assert.equal(sink.counters.linesWritten, 10)
+    await sink.write('{"later":true}\n')
+    assert.equal(sink.counters.writes, 2)
+    await sink.close()
+    assert.equal(read(path), `${lines.join('')}{"later":true}\n`)
+  })
+
   it('appends to an existing log instead of replacing it', async () => {
     const path = freshLog()
     writeFileSync(path, '{"old":1}\n')
