@@ -38,7 +38,7 @@ Output (data to stdout, messages to stderr):
 
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
-  --token TOKEN          require "Authorization: Bearer TOKEN" (default $${ENV_TOKEN})
+  --token TOKEN          require "Authorization: Bearer TOKEN" on TCP (default $${ENV_TOKEN})
   --max-body BYTES       largest accepted body (default 33554432)
 
 Engine:
@@ -91,6 +91,12 @@ export function parseServeArgs(
   const engine = values.engine ?? 'raw'
   if (engine !== 'raw' && engine !== 'node') {
     throw new UsageError(`Error: --engine must be raw or node, not "${engine}"`)
+  }
+
+  if (engine === 'node' && values.trace === true) {
+    throw new UsageError(
+      'Error: --trace needs --engine raw (node:http does not show its raw bytes)',
+    )
   }
 
   const token = values.token ?? env[ENV_TOKEN]

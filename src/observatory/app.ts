@@ -138,17 +138,31 @@ function accessLog(write: (line: string) => void): Middleware {
   }
 }
 
-/** Host allow-list (DNS rebinding) and bearer token, for TCP. Unix sockets are guarded by their file mode. */
+/**
+ * TCP guards (Unix sockets are guarded by their file mode):
+ * - Host allow-list, against DNS rebinding (guard.ts);
+ * - cross-site browser requests: any web page may POST to 127.0.0.1 with a "simple" request (no preflight) and
+ *   would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and `Sec-Fetch-Site`
+ *   (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so a foreign origin is refused;
+ * - the bearer token, when one is set.
+ */
 function guard(options: ObservatoryAppOptions): Middleware {
   const hostOk = hostChecker(options.allowHosts, options.bindAddress)
   const tokenOk = options.token === undefined ? undefined : tokenChecker(options.token)
   return async (c, next) => {
     const req = c.req
-    if (req.peer.transport === 'tcp' && !hostOk(req.headers.get('host'))) {
+    if (req.peer.transport !== 'tcp') {
+      await next()
+      return undefined
+    }
+    if (!hostOk(req.headers.get('host'))) {
       return c.json(
         { error: 'Forbidden', message: 'Host header not allowed (use --allow-host)' },
         403,
       )
+    }
+    if (!sameSiteRequest(req.headers.get('origin'), req.headers.get('sec-fetch-site'), hostOk)) {
+      return c.json({ error: 'Forbidden', message: 'cross-site requests are not accepted' }, 403)
     }
     if (
       tokenOk !== undefined &&
@@ -162,6 +176,23 @@ function guard(options: ObservatoryAppOptions): Middleware {
     await next()
     return undefined
   }
+}
+
+/** No Origin (curl, hooks) or an Origin whose host passes the Host check (the live page), and not cross-site. */
+export function sameSiteRequest(
+  origin: string | undefined,
+  fetchSite: string | undefined,
+  hostOk: (host: string) => boolean,
+): boolean {
+  if (fetchSite !== undefined && fetchSite.trim().toLowerCase() === 'cross-site') return false
+  if (origin === undefined) return true
+  let host: string
+  try {
+    host = new URL(origin).host
+  } catch {
+    return false // "null" (sandboxed frames, file: pages) and anything unparsable
+  }
+  return host !== '' && hostOk(host)
 }
 
 /**

@@ -15,7 +15,7 @@ export interface ObservatoryOptions {
   quiet: boolean
   /** Extra Host header values accepted on TCP (loopback names are always accepted). */
   allowHosts: readonly string[]
-  /** When set, /hook and /stats require `Authorization: Bearer <token>`. */
+  /** When set, TCP requests (all but /health) require `Authorization: Bearer <token>`; Unix sockets do not. */
   token?: string | undefined
   /** Largest accepted request body in bytes (413 beyond). */
   maxBodySize: number

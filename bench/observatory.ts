@@ -1,0 +1,740 @@
+/**
+ * # Observatory ingest benchmark
+ *
+ *   node --import tsx bench/observatory.ts [--quick] [--cpu-prof] [--only close,keepalive,paced] [--tcp-only]
+ *                                          [--outputs full|stdout]
+ *
+ * What runs: `observatory serve` in a child process exactly as a user starts it, with `--log FILE` and
+ * `--output-socket PATH` with one reader attached (socat writing to a file, or a small Node reader without
+ * socat), stdout to /dev/null. Both lossless and lossy paths are therefore exercised on every event. Each
+ * scenario gets a fresh server, over TCP and then over the Unix socket:
+ *
+ * - `close`: one request per connection (connect, POST, read the 200, close), like a curl hook, 8 senders.
+ * - `keepalive`: 16 keep-alive connections, each sending its next event as soon as the previous one was answered.
+ * - `paced`: 1,000 events/s (open loop: sends are scheduled, not triggered by answers) over a pool of keep-alive
+ *   connections, for the latency under light load.
+ *
+ * The client is this process on raw node:net sockets (no fetch, no http.Agent): small fixed requests, responses
+ * framed by their empty `Content-Length: 0` body. Latency is from the first byte written (for `close`, from the
+ * connect) to the whole response read. Each event carries a unique id; after each run every id must be in the
+ * log exactly once and at the reader exactly once, or the run is reported as failed.
+ *
+ * Writes a Markdown table to stdout and to bench/results/observatory-latest.md. With --cpu-prof, the server runs
+ * under `node --cpu-prof` and the top self-time functions of each measured run are added. `--outputs stdout`
+ * runs the server with stdout (to a file) as its only output, for comparison (observatory-stdout-latest.md).
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { readCpuSeconds } from './lib/proc.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(ROOT, 'src/cli/main.ts')
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'tcp-only': { type: 'boolean', default: false },
+    outputs: { type: 'string', default: 'full' },
+  },
+})
+/** `full`: log file + output-socket reader (stdout to /dev/null). `stdout`: stdout to a file, nothing else. */
+const OUTPUTS = args.outputs === 'stdout' ? 'stdout' : 'full'
+const QUICK = args.quick === true
+
+type Transport = 'tcp' | 'unix'
+type Kind = 'close' | 'keepalive' | 'paced'
+
+interface Scenario {
+  kind: Kind
+  title: string
+  /** Events measured (after the warm-up). */
+  events: number
+  /** Concurrent senders (connections). */
+  concurrency: number
+  /** Events per second for `paced`. */
+  rate?: number
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    kind: 'close',
+    title: 'one request per connection (like curl), 8 concurrent senders',
+    events: QUICK ? 3_000 : 20_000,
+    concurrency: 8,
+  },
+  {
+    kind: 'keepalive',
+    title: '16 keep-alive connections, as fast as answers come',
+    events: QUICK ? 30_000 : 200_000,
+    concurrency: 16,
+  },
+  {
+    kind: 'paced',
+    title: '1,000 events/s, paced, keep-alive pool of 8',
+    events: QUICK ? 3_000 : 10_000,
+    concurrency: 8,
+    rate: 1_000,
+  },
+]
+const WARMUP = QUICK ? 2_000 : 10_000
+const TARGET_RATE = 50_000
+const TARGET_P99_MS = 1
+
+// ---- the request -----------------------------------------------------------------------------------------
+
+const SESSION = '3f5e8a9c-1b2d-4e6f-8a0b-1c2d3e4f5a6b'
+/** A PreToolUse payload of a typical size (about 400 bytes), `id` first so the check can find it cheaply. */
+function requestBytes(id: string): string {
+  const body =
+    `{"id":"${id}","session_id":"${SESSION}","transcript_path":"/home/user/.claude/projects/-home-user-project/${SESSION}.jsonl",` +
+    `"cwd":"/home/user/project","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash",` +
+    `"tool_input":{"command":"git status --short && npm test -- --run","description":"Show changes and run the tests","timeout":120000},` +
+    `"tool_use_id":"toolu_01ABCDEFGHJKLMNPQRSTUVWX"}`
+  return (
+    `POST /hook?event=PreToolUse HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n${body}`
+  )
+}
+
+// ---- raw clients ----------------------------------------------------------------------------------------
+
+type Target = { port: number } | { path: string }
+
+function openSocket(target: Target): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = 'port' in target ? connect(target.port, '127.0.0.1') : connect(target.path)
+    socket.setNoDelay(true)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', reject)
+  })
+}
+
+/** One keep-alive connection with at most one request in flight. */
+class Connection {
+  readonly socket: Socket
+  #text = ''
+  #resolve: ((ok: boolean) => void) | undefined
+
+  constructor(socket: Socket) {
+    this.socket = socket
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      this.#text += chunk
+      const end = this.#text.indexOf('\r\n\r\n')
+      if (end === -1) return
+      // Every hook answer is `200` with `Content-Length: 0`: the head is the whole response.
+      const head = this.#text.slice(0, end)
+      this.#text = this.#text.slice(end + 4)
+      const ok = head.startsWith('HTTP/1.1 200 ') && head.includes('\r\nContent-Length: 0')
+      const resolve = this.#resolve
+      this.#resolve = undefined
+      resolve?.(ok)
+    })
+    const fail = (): void => {
+      const resolve = this.#resolve
+      this.#resolve = undefined
+      resolve?.(false)
+    }
+    socket.on('close', fail)
+    socket.on('error', fail)
+  }
+
+  /** False once the connection closed (the server ends keep-alive connections idle for 5 s). */
+  get open(): boolean {
+    return !this.socket.destroyed
+  }
+
+  send(request: string): Promise<boolean> {
+    // A destroyed socket emits nothing more: without this check the promise would never settle.
+    if (this.socket.destroyed) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      this.#resolve = resolve
+      this.socket.write(request, 'latin1')
+    })
+  }
+}
+
+interface RunResult {
+  latenciesMs: Float64Array
+  seconds: number
+  errors: number
+  ids: string[]
+}
+
+/** Latencies are collected into a preallocated array: no allocation per event beyond the request itself. */
+class Recorder {
+  readonly latencies: Float64Array
+  readonly ids: string[] = []
+  count = 0
+  errors = 0
+  constructor(capacity: number) {
+    this.latencies = new Float64Array(capacity)
+  }
+  record(ms: number): void {
+    this.latencies[this.count++] = ms
+  }
+}
+
+async function runKeepAlive(
+  target: Target,
+  tag: string,
+  events: number,
+  connections: number,
+): Promise<RunResult> {
+  const rec = new Recorder(events)
+  let next = 0
+  const pool = await Promise.all(
+    Array.from({ length: connections }, async () => new Connection(await openSocket(target))),
+  )
+  const started = performance.now()
+  await Promise.all(
+    pool.map(async (conn) => {
+      while (next < events) {
+        const id = `${tag}-${next++}`
+        rec.ids.push(id)
+        const request = requestBytes(id)
+        const t0 = performance.now()
+        const ok = await conn.send(request)
+        rec.record(performance.now() - t0)
+        if (!ok) rec.errors++
+      }
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  for (const conn of pool) conn.socket.destroy()
+  return {
+    latenciesMs: rec.latencies.subarray(0, rec.count),
+    seconds,
+    errors: rec.errors,
+    ids: rec.ids,
+  }
+}
+
+async function runClose(
+  target: Target,
+  tag: string,
+  events: number,
+  senders: number,
+): Promise<RunResult> {
+  const rec = new Recorder(events)
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (next < events) {
+        const id = `${tag}-${next++}`
+        rec.ids.push(id)
+        const request = requestBytes(id)
+        const t0 = performance.now()
+        let ok = false
+        try {
+          const conn = new Connection(await openSocket(target))
+          ok = await conn.send(request)
+          conn.socket.destroy()
+        } catch {
+          ok = false
+        }
+        rec.record(performance.now() - t0)
+        if (!ok) rec.errors++
+      }
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  return {
+    latenciesMs: rec.latencies.subarray(0, rec.count),
+    seconds,
+    errors: rec.errors,
+    ids: rec.ids,
+  }
+}
+
+async function runPaced(
+  target: Target,
+  tag: string,
+  events: number,
+  poolSize: number,
+  rate: number,
+): Promise<RunResult> {
+  const rec = new Recorder(events)
+  const idle = await Promise.all(
+    Array.from({ length: poolSize }, async () => new Connection(await openSocket(target))),
+  )
+  const all = [...idle]
+  const waiting: ((conn: Connection) => void)[] = []
+  const release = (conn: Connection): void => {
+    const waiter = waiting.shift()
+    if (waiter !== undefined) waiter(conn)
+    else idle.push(conn)
+  }
+  // First in, first out: every connection is used in turn. One that the server closed meanwhile is replaced.
+  const acquire = async (): Promise<Connection> => {
+    const conn = idle.shift() ?? (await new Promise<Connection>((resolve) => waiting.push(resolve)))
+    if (conn.open) return conn
+    const fresh = new Connection(await openSocket(target))
+    all.push(fresh)
+    return fresh
+  }
+
+  const intervalMs = 1000 / rate
+  const inFlight: Promise<void>[] = []
+  const started = performance.now()
+  for (let i = 0; i < events; i++) {
+    const due = started + i * intervalMs
+    // Sleep until the send is due, without spinning: a busy-waiting client would take the CPU the server needs
+    // on a small machine. Timers fire with about 1 ms granularity, so sends leave in small bursts at worst.
+    while (performance.now() < due) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(1, Math.floor(due - performance.now()))),
+      )
+    }
+    const conn = await acquire()
+    const id = `${tag}-${i}`
+    rec.ids.push(id)
+    const request = requestBytes(id)
+    const t0 = performance.now()
+    inFlight.push(
+      conn.send(request).then((ok) => {
+        rec.record(performance.now() - t0)
+        if (!ok) rec.errors++
+        release(conn)
+      }),
+    )
+  }
+  await Promise.all(inFlight)
+  const seconds = (performance.now() - started) / 1000
+  for (const conn of all) conn.socket.destroy()
+  return {
+    latenciesMs: rec.latencies.subarray(0, rec.count),
+    seconds,
+    errors: rec.errors,
+    ids: rec.ids,
+  }
+}
+
+// ---- the server and its reader ------------------------------------------------------------------------
+
+const SOCAT = ['/usr/bin/socat', '/usr/local/bin/socat', '/bin/socat'].find((p) => existsSync(p))
+
+interface Server {
+  child: ChildProcess
+  stderr: () => string
+  tcp: { port: number }
+  unix: { path: string }
+  /** The lossless output checked after a run: the log (full) or the file stdout goes to (stdout). */
+  log: string
+  readerFile: string | undefined
+  reader: ChildProcess | undefined
+  profileDir: string | undefined
+}
+
+function waitFor(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (check()) resolve()
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`))
+      else setTimeout(poll, 20)
+    }
+    poll()
+  })
+}
+
+async function startServer(dir: string, profile: boolean): Promise<Server> {
+  const log = join(dir, 'events.jsonl')
+  const out = join(dir, 'out.sock')
+  const inSock = join(dir, 'in.sock')
+  const profileDir = profile ? join(dir, 'prof') : undefined
+  const nodeArgs = ['--import', 'tsx']
+  if (profileDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
+  const full = OUTPUTS === 'full'
+  const stdoutFile = join(dir, 'stdout.jsonl')
+  const stdout = openSync(full ? '/dev/null' : stdoutFile, 'w')
+  const outputs = full
+    ? // Rotation stays on (the default 10 MiB per file); enough files are kept that no event of a run is deleted.
+      ['--output-socket', out, '--log', log, '--log-max-files', '1000']
+    : []
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, 'serve', '--socket', inSock, '--port', '0', ...outputs, '--quiet'],
+    { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  )
+  closeSync(stdout)
+  let err = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => {
+    err += chunk
+  })
+  await waitFor(() => /Press Ctrl\+C to stop/.test(err) || child.exitCode !== null, 'the banner')
+  const port = /http:\/\/127\.0\.0\.1:(\d+)/.exec(err)
+  if (port === null) throw new Error(`the observatory did not start:\n${err}`)
+
+  const base = {
+    child,
+    stderr: () => err,
+    tcp: { port: Number(port[1]) },
+    unix: { path: inSock },
+    profileDir,
+  }
+  if (!full) return { ...base, log: stdoutFile, readerFile: undefined, reader: undefined }
+  const readerFile = join(dir, 'reader.jsonl')
+  const reader =
+    SOCAT !== undefined
+      ? spawn(SOCAT, ['-u', `UNIX-CONNECT:${out}`, `CREATE:${readerFile}`], { stdio: 'ignore' })
+      : spawn(
+          process.execPath,
+          [
+            '-e',
+            `const s=require('net').connect(process.argv[1]);s.pipe(require('fs').createWriteStream(process.argv[2]))`,
+            out,
+            readerFile,
+          ],
+          { stdio: 'ignore' },
+        )
+  await waitFor(() => /Output reader connected \(1 total\)/.test(err), 'the reader to connect')
+  return { ...base, log, readerFile, reader }
+}
+
+async function stopServer(server: Server): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => server.child.on('close', resolve))
+  server.child.kill('SIGINT')
+  const code = await exited
+  // The reader sees EOF when the output socket closes; it may need a moment to finish writing its file.
+  const reader = server.reader
+  if (reader !== undefined && reader.exitCode === null) {
+    const done = new Promise<void>((resolve) => reader.on('close', () => resolve()))
+    const timer = setTimeout(() => reader.kill('SIGKILL'), 5_000)
+    await done
+    clearTimeout(timer)
+  }
+  return code
+}
+
+/** The log and its rotated files (FILE.N … FILE.1, FILE), oldest first. */
+function logFiles(log: string): string[] {
+  const dir = dirname(log)
+  const name = basename(log)
+  const rotated = readdirSync(dir)
+    .filter((f) => f.startsWith(`${name}.`) && /^\d+$/.test(f.slice(name.length + 1)))
+    .map((f) => Number(f.slice(name.length + 1)))
+    .sort((a, b) => b - a)
+    .map((n) => `${log}.${n}`)
+  return [...rotated, log]
+}
+
+/** Count the ids in JSONL files: each must appear exactly once. */
+function checkIds(files: string[], expected: readonly string[]): string {
+  const text = files.map((file) => (existsSync(file) ? readFileSync(file, 'latin1') : '')).join('')
+  const seen = new Map<string, number>()
+  let lines = 0
+  let start = 0
+  for (;;) {
+    const end = text.indexOf('\n', start)
+    if (end === -1) break
+    const line = text.slice(start, end)
+    start = end + 1
+    lines++
+    const m = /"id":"([^"]+)"/.exec(line)
+    if (m === null) return `line ${lines} has no id`
+    seen.set(m[1]!, (seen.get(m[1]!) ?? 0) + 1)
+  }
+  let missing = 0
+  let doubled = 0
+  for (const id of expected) {
+    const n = seen.get(id) ?? 0
+    if (n === 0) missing++
+    else if (n > 1) doubled++
+  }
+  if (missing > 0 || doubled > 0 || lines !== expected.length) {
+    return `${missing} missing, ${doubled} duplicated, ${lines} lines for ${expected.length} events`
+  }
+  return 'ok'
+}
+
+function lineCount(file: string): number {
+  if (!existsSync(file)) return 0
+  const buffer = readFileSync(file)
+  let n = 0
+  for (let i = buffer.indexOf(0x0a); i !== -1; i = buffer.indexOf(0x0a, i + 1)) n++
+  return n
+}
+
+// ---- CPU profile: top self time ------------------------------------------------------------------------
+
+/** CPU seconds of a process's main thread alone (Linux): /proc/PID/task/PID/stat, utime + stime. */
+function mainThreadCpuSeconds(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'latin1')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN
+  }
+}
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount?: number
+}
+
+/**
+ * The functions with the most self time in the server's profile, counting only the samples taken during the
+ * measured run: `window` is [start, end] in microseconds of the monotonic clock, which V8's profile timestamps
+ * and `process.hrtime` share (CLOCK_MONOTONIC on Linux), so start-up and shutdown are left out.
+ */
+function topSelfTime(profileDir: string, window: [number, number], top = 15): string[] {
+  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
+  if (files.length === 0) return ['(no profile written)']
+  const profile = JSON.parse(readFileSync(join(profileDir, files[0]!), 'utf8')) as {
+    nodes: ProfileNode[]
+    startTime: number
+    samples: number[]
+    timeDeltas: number[]
+  }
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<string, number>()
+  let total = 0
+  let at = profile.startTime
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0
+    at += dt
+    if (at < window[0] || at > window[1]) continue
+    const node = byId.get(profile.samples[i]!)
+    total += dt
+    if (node === undefined) continue
+    const f = node.callFrame
+    const where = f.url === '' ? '' : ` ${f.url.replace(`file://${ROOT}`, '')}:${f.lineNumber + 1}`
+    const key = `${f.functionName || '(anonymous)'}${where}`
+    self.set(key, (self.get(key) ?? 0) + dt)
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
+    .concat(`(${(total / 1000).toFixed(0)} ms of samples in the measured run)`)
+}
+
+// ---- the runs ------------------------------------------------------------------------------------------
+
+interface Row {
+  scenario: Scenario
+  transport: Transport
+  events: number
+  rate: number
+  p50: number
+  p99: number
+  max: number
+  errors: number
+  log: string
+  reader: string
+  /** Server CPU during the measured run, in cores (1 = one core busy all the time), all threads. */
+  serverCpu: number
+  /** The server's main thread (JavaScript) alone. */
+  serverMainCpu: number
+  /** This process (the client) during the measured run, in cores. */
+  clientCpu: number
+  profile?: string[]
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+async function runScenario(scenario: Scenario, transport: Transport, tag: string): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'obs-bench-'))
+  try {
+    const server = await startServer(dir, args['cpu-prof'] === true)
+    const target: Target = transport === 'tcp' ? server.tcp : server.unix
+    const warm = await runKeepAlive(target, `${tag}w`, WARMUP, 8)
+    const cpu0 = readCpuSeconds(server.child.pid!) ?? Number.NaN
+    const main0 = mainThreadCpuSeconds(server.child.pid!)
+    const client0 = process.cpuUsage()
+    const window0 = Number(process.hrtime.bigint() / 1000n)
+    let result: RunResult
+    switch (scenario.kind) {
+      case 'close':
+        result = await runClose(target, tag, scenario.events, scenario.concurrency)
+        break
+      case 'keepalive':
+        result = await runKeepAlive(target, tag, scenario.events, scenario.concurrency)
+        break
+      case 'paced':
+        result = await runPaced(target, tag, scenario.events, scenario.concurrency, scenario.rate!)
+        break
+    }
+    const window1 = Number(process.hrtime.bigint() / 1000n)
+    const serverCpu = ((readCpuSeconds(server.child.pid!) ?? Number.NaN) - cpu0) / result.seconds
+    const serverMainCpu = (mainThreadCpuSeconds(server.child.pid!) - main0) / result.seconds
+    const client = process.cpuUsage(client0)
+    const clientCpu = (client.user + client.system) / 1e6 / result.seconds
+    const expected = [...warm.ids, ...result.ids]
+    // Acknowledged means written already; the reader is lossy and asynchronous: give it time to catch up.
+    const log = checkIds(logFiles(server.log), expected)
+    let reader = 'n/a'
+    const readerFile = server.readerFile
+    if (readerFile !== undefined) {
+      const deadline = Date.now() + 30_000
+      while (Date.now() < deadline && lineCount(readerFile) < expected.length) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      reader = checkIds([readerFile], expected)
+    }
+    const code = await stopServer(server)
+    if (code !== 0) throw new Error(`the observatory exited with ${code}:\n${server.stderr()}`)
+    const sorted = Float64Array.from(result.latenciesMs).sort()
+    const row: Row = {
+      scenario,
+      transport,
+      events: result.latenciesMs.length,
+      rate: result.latenciesMs.length / result.seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+      errors: result.errors + warm.errors,
+      log,
+      reader,
+      serverCpu,
+      serverMainCpu,
+      clientCpu,
+    }
+    if (server.profileDir !== undefined)
+      row.profile = topSelfTime(server.profileDir, [window0, window1])
+    return row
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function fmt(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '–'
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    `| scenario | transport | events | events/s | p50 ms | p99 ms | max ms | server CPU (main thread) | client CPU | errors | ${OUTPUTS === 'full' ? 'log' : 'stdout'} | reader |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ]
+  for (const r of rows) {
+    lines.push(
+      `| ${r.scenario.kind}: ${r.scenario.title} | ${r.transport} | ${r.events.toLocaleString('en-US')} | ` +
+        `${Math.round(r.rate).toLocaleString('en-US')} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${fmt(r.max, 1)} | ` +
+        `${fmt(r.serverCpu * 100, 0)}% (${fmt(r.serverMainCpu * 100, 0)}%) | ${fmt(r.clientCpu * 100, 0)}% | ` +
+        `${r.errors} | ${r.log === 'ok' ? 'exactly once' : r.log} | ${r.reader === 'ok' ? 'exactly once' : r.reader} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const only = args.only?.split(',')
+  const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s.kind))
+  const transports: Transport[] = args['tcp-only'] === true ? ['tcp'] : ['tcp', 'unix']
+  const rows: Row[] = []
+  const loadBefore = loadavg()
+  let n = 0
+  for (const scenario of scenarios) {
+    for (const transport of transports) {
+      process.stderr.write(`${scenario.kind} over ${transport}…\n`)
+      const row = await runScenario(scenario, transport, `r${n++}`)
+      rows.push(row)
+      process.stderr.write(
+        `  ${Math.round(row.rate)} events/s, p50 ${fmt(row.p50, 3)} ms, p99 ${fmt(row.p99, 3)} ms; log ${row.log}; reader ${row.reader}\n`,
+      )
+      if (row.profile !== undefined) {
+        process.stderr.write(
+          `  server self time, top functions:\n    ${row.profile.join('\n    ')}\n`,
+        )
+      }
+    }
+  }
+  const loadAfter = loadavg()
+
+  const verdicts: string[] = []
+  for (const r of rows.filter((r) => r.scenario.kind === 'keepalive')) {
+    verdicts.push(
+      `- keep-alive ingest ≥ ${TARGET_RATE.toLocaleString('en-US')} events/s over ${r.transport}: ` +
+        `${r.rate >= TARGET_RATE ? 'met' : 'missed'} (${Math.round(r.rate).toLocaleString('en-US')})`,
+    )
+  }
+  for (const r of rows.filter((r) => r.scenario.kind === 'paced')) {
+    verdicts.push(
+      `- p99 < ${TARGET_P99_MS} ms at 1,000 events/s over ${r.transport}: ` +
+        `${r.p99 < TARGET_P99_MS ? 'met' : 'missed'} (${fmt(r.p99, 3)} ms)`,
+    )
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const report = [
+    '# Observatory ingest benchmark',
+    '',
+    `${new Date().toISOString()} · Node ${process.version} · ${availableParallelism()} × ${cpu} · ` +
+      `load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after` +
+      (QUICK ? ' · --quick' : ''),
+    '',
+    ...(OUTPUTS === 'full'
+      ? [
+          'Server: `observatory serve --socket S --port 0 --output-socket O --log FILE --quiet` in a child process,',
+          'stdout to /dev/null, one reader on the output socket (' +
+            (SOCAT !== undefined ? 'socat to a file' : 'a Node reader to a file') +
+            '). Client: this process, raw node:net sockets,',
+        ]
+      : [
+          'Server (`--outputs stdout`, for comparison): `observatory serve --socket S --port 0 --quiet` in a child process,',
+          'stdout to a file, no log, no reader. Client: this process, raw node:net sockets,',
+        ]),
+    `a ~400-byte PreToolUse payload per event, ${WARMUP.toLocaleString('en-US')} warm-up events before each run (not measured, but checked).`,
+    'Latency: first byte written (for `close`: connect) → whole response read, in milliseconds. `paced` sleeps between',
+    'sends (timers have about 1 ms granularity, so a send may leave up to ~1 ms after its slot; that is not counted as latency).',
+    'CPU: busy time during the measured run as a share of one core: the server process (all threads, and its main',
+    'thread alone in parentheses) and the client (this process).',
+    '"exactly once": every event id of the run (warm-up included) is in the log (or stdout), and at the reader, exactly once.',
+    '',
+    table(rows),
+    '',
+    `Targets${OUTPUTS === 'full' ? '' : ' (they are set for the full setup; shown here for comparison)'}:`,
+    '',
+    ...verdicts,
+    '',
+    ...rows
+      .filter((r) => r.profile !== undefined)
+      .flatMap((r) => [
+        `Server self time during ${r.scenario.kind} over ${r.transport} (\`--cpu-prof\`; the profiler slows the server down):`,
+        '',
+        '```',
+        ...r.profile!,
+        '```',
+        '',
+      ]),
+  ].join('\n')
+  process.stdout.write(`\n${report}`)
+  const resultsDir = join(ROOT, 'bench', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  const name = OUTPUTS === 'full' ? 'observatory-latest.md' : 'observatory-stdout-latest.md'
+  writeFileSync(join(resultsDir, name), report)
+  process.stderr.write(`written to bench/results/${name}\n`)
+  const failed = (r: Row) =>
+    r.errors > 0 || r.log !== 'ok' || (r.reader !== 'ok' && r.reader !== 'n/a')
+  if (rows.some(failed)) process.exitCode = 1
+}
+
+await main()

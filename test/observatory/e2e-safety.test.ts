@@ -1,0 +1,389 @@
+/**
+ * TCP safety and the serve options, end to end: the Host check (DNS rebinding), the bearer token, no CORS,
+ * the body limit; listening options (--socket, --mode, --port, --bind and their environment variables), the
+ * access log, --engine node and --trace.
+ */
+import assert from 'node:assert/strict'
+import { statSync } from 'node:fs'
+import { test } from 'node:test'
+import { DEFAULT_PORT, DEFAULT_SOCKET, parseServeArgs } from '../../src/cli/serve-args.ts'
+import {
+  type Observatory,
+  postEvent,
+  RawHttp,
+  request,
+  runCli,
+  startCli,
+  type Target,
+  tempDir,
+  withoutTs,
+} from './helpers.ts'
+
+/** Events on stdout whose `_event` is `name`. */
+function linesFor(obs: Observatory, name: string): string[] {
+  return obs.stdoutLines().filter((l) => JSON.parse(l)._event === name)
+}
+
+test('Host must be a loopback name or --allow-host; Unix sockets are not Host-checked', {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir(t)
+  const obs = await startCli(t, [
+    '--socket',
+    `${dir}/in.sock`,
+    '--port',
+    '0',
+    '--allow-host',
+    'Observatory.Test',
+  ])
+  const port = obs.tcp.port
+  const hosts: [host: string, status: number][] = [
+    ['evil.example', 403],
+    [`evil.example:${port}`, 403],
+    ['127.0.0.1.evil.example', 403],
+    ['localhost.evil.example', 403],
+    ['10.0.0.1', 403],
+    [`localhost:${port}`, 200],
+    ['LOCALHOST', 200],
+    [`127.0.0.1:${port}`, 200],
+    ['127.1.2.3', 200],
+    [`[::1]:${port}`, 200],
+    ['app.localhost', 200],
+    ['observatory.test', 200],
+    [`OBSERVATORY.TEST:${port}`, 200],
+  ]
+  for (const [host, status] of hosts) {
+    const reply = await postEvent(obs.tcp, 'HostCheck', { host }, { headers: { Host: host } })
+    assert.equal(reply.status, status, `Host: ${host}`)
+    if (status === 403) {
+      assert.match(reply.headers['content-type'] ?? '', /^application\/json/)
+      assert.match(JSON.parse(reply.body).message, /Host header not allowed/)
+    }
+  }
+  // Every route is guarded: the live page and its stream are what a rebinding page would go for.
+  for (const path of ['/', '/events', '/health', '/stats', '/live.js']) {
+    const reply = await request(obs.tcp, { path, headers: { Host: 'evil.example' } })
+    assert.equal(reply.status, 403, `GET ${path} with a foreign Host`)
+  }
+  // A web page's "simple" cross-site POST carries its Origin: refused, and nothing is recorded.
+  const crossSite = await postEvent(
+    obs.tcp,
+    'CrossSite',
+    { from: 'a web page' },
+    { headers: { Origin: 'http://evil.example', 'Content-Type': 'text/plain' } },
+  )
+  assert.equal(crossSite.status, 403)
+  assert.match(JSON.parse(crossSite.body).message, /cross-site/)
+  const fetchMetadata = await postEvent(
+    obs.tcp,
+    'CrossSite',
+    {},
+    { headers: { 'Sec-Fetch-Site': 'cross-site' } },
+  )
+  assert.equal(fetchMetadata.status, 403)
+  const sameOrigin = await postEvent(
+    obs.tcp,
+    'SameOrigin',
+    {},
+    { headers: { Origin: `http://127.0.0.1:${port}` } },
+  )
+  assert.equal(sameOrigin.status, 200)
+  // HTTP/1.1 without a Host header is malformed (RFC 9112 §3.2).
+  const noHost = await postEvent(obs.tcp, 'HostCheck', { host: 'none' }, { setHost: false })
+  assert.equal(noHost.status, 400)
+  // Over the Unix socket the file mode decides who may connect: any Host is fine.
+  const unix = await postEvent(
+    obs.unix,
+    'HostCheck',
+    { host: 'unix' },
+    { headers: { Host: 'evil.example' } },
+  )
+  assert.equal(unix.status, 200)
+
+  await obs.waitForStderr(/\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 200/, 7)
+  const accepted = linesFor(obs, 'HostCheck').map((l) => JSON.parse(l).host)
+  assert.deepEqual(accepted, [...hosts.filter(([, s]) => s === 200).map(([h]) => h), 'unix'])
+  // Refusals are in the access log too.
+  assert.match(obs.stderr(), /\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 403\n/)
+  await obs.stopCleanly()
+})
+
+test('--token: 401 without the bearer token, 200 with it; /health stays open; $OBSERVATORY_TOKEN', {
+  timeout: 120_000,
+}, async (t) => {
+  for (const [args, env] of [
+    [['--port', '0', '--token', 's3cret-token'], {}],
+    [['--port', '0'], { OBSERVATORY_TOKEN: 's3cret-token' }],
+  ] as const) {
+    const dir = tempDir(t)
+    const obs = await startCli(t, [...args, '--socket', `${dir}/in.sock`, '--quiet'], { env })
+    const cases: [authorization: string | undefined, status: number][] = [
+      [undefined, 401],
+      ['Bearer wrong', 401],
+      ['Bearer s3cret-toke', 401],
+      ['Bearer s3cret-tokenn', 401],
+      ['Basic czNjcmV0LXRva2Vu', 401],
+      ['s3cret-token', 401],
+      ['Bearer s3cret-token', 200],
+      ['bearer   s3cret-token', 200],
+    ]
+    for (const [authorization, status] of cases) {
+      const headers: Record<string, string> =
+        authorization === undefined ? {} : { Authorization: authorization }
+      const reply = await postEvent(
+        obs.tcp,
+        'Token',
+        { authorization: authorization ?? null },
+        { headers },
+      )
+      assert.equal(reply.status, status, `Authorization: ${authorization}`)
+      if (status === 401) assert.match(reply.headers['www-authenticate'] ?? '', /^Bearer /)
+    }
+    assert.equal((await request(obs.tcp, { path: '/health' })).status, 200)
+    assert.equal((await request(obs.tcp, { path: '/stats' })).status, 401)
+    const stats = await request(obs.tcp, {
+      path: '/stats',
+      headers: { Authorization: 'Bearer s3cret-token' },
+    })
+    assert.equal(stats.status, 200)
+    assert.equal(JSON.parse(stats.body).totalEvents, 2)
+    // The token guards TCP, like the Host check; the Unix socket is guarded by its file mode, and the hook
+    // commands `observatory install` writes send no Authorization header.
+    const unix = await postEvent(obs.unix, 'Token', { authorization: 'unix' })
+    assert.equal(unix.status, 200)
+    const lines = await obs.waitForStdoutLines(3)
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).authorization),
+      ['Bearer s3cret-token', 'bearer   s3cret-token', 'unix'],
+    )
+    await obs.stopCleanly()
+  }
+})
+
+test('no CORS headers on any response, preflight included', { timeout: 60_000 }, async (t) => {
+  const obs = await startCli(t, ['--port', '0', '--quiet'])
+  const origin = { Origin: 'http://evil.example' }
+  const replies = [
+    await request(obs.tcp, {
+      method: 'OPTIONS',
+      path: '/hook?event=X',
+      headers: {
+        ...origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
+    }),
+    await postEvent(obs.tcp, 'Cors', {}, { headers: origin }),
+    await request(obs.tcp, { path: '/health', headers: origin }),
+    await request(obs.tcp, { path: '/stats', headers: origin }),
+    await request(obs.tcp, { path: '/', headers: origin }),
+  ]
+  for (const reply of replies) {
+    const cors = Object.keys(reply.headers).filter((name) => name.startsWith('access-control-'))
+    assert.deepEqual(cors, [], `status ${reply.status}`)
+  }
+  // A foreign Origin is refused outright (preflight and simple request alike), and never with approving headers.
+  for (const reply of replies) assert.equal(reply.status, 403)
+  await obs.stopCleanly()
+})
+
+test('--max-body: a body over the limit is refused with 413 and not recorded', {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = tempDir(t)
+  const obs = await startCli(t, [
+    '--socket',
+    `${dir}/in.sock`,
+    '--port',
+    '0',
+    '--max-body',
+    '1000',
+    '--quiet',
+  ])
+  const body = (size: number) => `{"p":"${'x'.repeat(size - 8)}"}`
+  assert.equal(body(1000).length, 1000)
+  for (const target of [obs.tcp, obs.unix] as Target[]) {
+    assert.equal((await postEvent(target, 'Fits', body(1000))).status, 200)
+    assert.equal((await postEvent(target, 'TooBig', body(1001))).status, 413)
+  }
+  // Chunked, without a Content-Length: counted as it arrives.
+  const chunked = await RawHttp.connect(obs.tcp)
+  t.after(() => chunked.close())
+  const big = body(1500)
+  const reply = await chunked.send(
+    `POST /hook?event=TooBigChunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n` +
+      `${(700).toString(16)}\r\n${big.slice(0, 700)}\r\n${(800).toString(16)}\r\n${big.slice(700)}\r\n0\r\n\r\n`,
+  )
+  assert.equal(reply.status, 413)
+  // A declared length far over the limit is refused without waiting for the body.
+  const declared = await RawHttp.connect(obs.tcp)
+  t.after(() => declared.close())
+  const early = await declared.send(
+    'POST /hook?event=Huge HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000\r\n\r\n',
+  )
+  assert.equal(early.status, 413)
+
+  assert.equal((await request(obs.tcp, { path: '/health' })).status, 200)
+  const events = obs.stdoutLines().map((l) => JSON.parse(l)._event)
+  assert.deepEqual(events, ['Fits', 'Fits'])
+  await obs.stopCleanly()
+})
+
+test('--socket, --mode, --port, --bind and their environment variables', {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir(t)
+
+  const modes = await startCli(t, ['--socket', `${dir}/a.sock`, '--mode', '0600'])
+  assert.equal(statSync(`${dir}/a.sock`).mode & 0o777, 0o600)
+  assert.match(modes.stderr(), /Socket permissions: 0o600\n/)
+  assert.equal(modes.port, undefined, '--socket alone: no TCP listener')
+  await modes.stopCleanly()
+
+  const defaults = await startCli(t, [
+    '--socket',
+    `${dir}/b.sock`,
+    '--port',
+    '0',
+    '--bind',
+    '127.0.0.1',
+  ])
+  assert.equal(statSync(`${dir}/b.sock`).mode & 0o777, 0o660)
+  assert.match(defaults.stderr(), /Socket permissions: 0o660\n/)
+  assert.match(
+    defaults.stderr(),
+    new RegExp(`Live page: http://127\\.0\\.0\\.1:${defaults.port}/\\n`),
+  )
+  assert.equal((await postEvent(defaults.tcp, 'Bound', {})).status, 200)
+  await defaults.stopCleanly()
+
+  const fromEnv = await startCli(t, [], {
+    env: { CLAUDE_UNIX_HOOK_WATCHER: `${dir}/env.sock`, CLAUDE_REST_HOOK_WATCHER: '0' },
+  })
+  assert.equal(fromEnv.socket, `${dir}/env.sock`)
+  assert.ok(fromEnv.port !== undefined && fromEnv.port > 0)
+  assert.equal((await postEvent(fromEnv.unix, 'Env', {})).status, 200)
+  assert.equal((await postEvent(fromEnv.tcp, 'Env', {})).status, 200)
+  await fromEnv.waitForStdoutLines(2)
+  await fromEnv.stopCleanly()
+
+  // The option wins over the variable; a socket from the variable alone means no TCP listener.
+  const override = await startCli(t, ['--socket', `${dir}/opt.sock`], {
+    env: { CLAUDE_UNIX_HOOK_WATCHER: `${dir}/ignored.sock` },
+  })
+  assert.equal(override.socket, `${dir}/opt.sock`)
+  assert.equal(override.port, undefined)
+  await override.stopCleanly()
+
+  const bad = await runCli(['serve', '--socket', `${dir}/c.sock`, '--mode', 'rw-rw----'])
+  assert.equal(bad.code, 1)
+  assert.equal(bad.stderr, 'Error: --mode must be octal like 0660, not "rw-rw----"\n')
+  const unknown = await runCli(['serve', '--nope'])
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /^Error: unknown option --nope/)
+  const help = await runCli(['serve', '--help'])
+  assert.equal(help.code, 0)
+  assert.match(help.stdout, /^Usage: observatory serve/)
+  assert.equal(help.stderr, '')
+})
+
+test('parseServeArgs: $CLAUDE_REST_HOOK_WATCHER invalid → a warning and the default port', () => {
+  for (const value of ['abc', '70000', '-1', '80a']) {
+    const warnings: string[] = []
+    const options = parseServeArgs([], { CLAUDE_REST_HOOK_WATCHER: value }, (m) => warnings.push(m))
+    assert.ok(options !== 'help')
+    assert.equal(options.tcp?.port, DEFAULT_PORT)
+    assert.equal(options.tcp?.host, '127.0.0.1')
+    assert.equal(options.socket, undefined, 'the port variable alone: TCP only')
+    assert.deepEqual(warnings, [
+      `Warning: $CLAUDE_REST_HOOK_WATCHER must be a port number 0-65535, not "${value}"; using ${DEFAULT_PORT}`,
+    ])
+  }
+  // An explicit --port is used and the variable is not even looked at.
+  const warnings: string[] = []
+  const explicit = parseServeArgs(['--port', '4000'], { CLAUDE_REST_HOOK_WATCHER: 'abc' }, (m) =>
+    warnings.push(m),
+  )
+  assert.ok(explicit !== 'help')
+  assert.equal(explicit.tcp?.port, 4000)
+  assert.deepEqual(warnings, [])
+  // Nothing given: both defaults.
+  const none = parseServeArgs([], {}, () => assert.fail('no warning expected'))
+  assert.ok(none !== 'help')
+  assert.deepEqual(none.socket, { path: DEFAULT_SOCKET, mode: 0o660 })
+  assert.deepEqual(none.tcp, { port: DEFAULT_PORT, host: '127.0.0.1' })
+})
+
+test('access lines on stderr, one per request', { timeout: 60_000 }, async (t) => {
+  const obs = await startCli(t, ['--port', '0'])
+  await postEvent(obs.tcp, 'X', {})
+  await request(obs.tcp, { path: '/health' })
+  await postEvent(obs.tcp, 'Pre+Tool', {})
+  await obs.waitForStderr(/\[HTTP\] POST \/hook\?event=Pre\+Tool HTTP\/1\.1 200\n/)
+  const access = obs
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('[HTTP]'))
+  assert.deepEqual(access, [
+    '[HTTP] POST /hook?event=X HTTP/1.1 200',
+    '[HTTP] GET /health HTTP/1.1 200',
+    '[HTTP] POST /hook?event=Pre+Tool HTTP/1.1 200',
+  ])
+  assert.doesNotMatch(obs.stdout(), /\[HTTP\]/)
+  await obs.stopCleanly()
+})
+
+test('--engine node writes the same lines as the default engine', {
+  timeout: 120_000,
+}, async (t) => {
+  const requests: [event: string, body: string | Buffer][] = [
+    ['PreToolUse', '{"tool_name":"Bash","tool_input":{"command":"ls"},"u":"é😀"}'],
+    ['Pre+Tool%20Use', '{"n":12345678901234567890123,"f":1.0,"e":1e5}'],
+    ['Empty', ''],
+    ['Raw', '{not json'],
+    ['List', '[1,2]'],
+    ['Collide', '{"_event":"Mine","_client":"me","x":1}'],
+    ['%F0%9F%98%80', Buffer.from([0xff, 0xfe, 0x41])],
+  ]
+  const results: string[][] = []
+  for (const engine of ['raw', 'node']) {
+    const dir = tempDir(t)
+    const obs = await startCli(t, [
+      '--socket',
+      `${dir}/in.sock`,
+      '--port',
+      '0',
+      '--engine',
+      engine,
+      '--quiet',
+    ])
+    for (const [event, body] of requests) {
+      assert.equal((await postEvent(obs.tcp, event, body)).status, 200)
+      assert.equal((await postEvent(obs.unix, event, body)).status, 200)
+    }
+    assert.equal((await request(obs.tcp, { path: '/health' })).body, '{"status":"ok"}')
+    const lines = await obs.waitForStdoutLines(requests.length * 2)
+    await obs.stopCleanly()
+    results.push(lines.map(withoutTs))
+  }
+  assert.equal(results[0]!.length, requests.length * 2)
+  assert.deepEqual(results[1], results[0])
+  // Both saw this process as the Unix peer.
+  assert.match(results[0]![1]!, new RegExp(`"_peer_pid":${process.pid},`))
+})
+
+test('--trace prints the raw bytes of each connection on stderr', {
+  timeout: 60_000,
+}, async (t) => {
+  const obs = await startCli(t, ['--port', '0', '--trace', '--quiet'])
+  await postEvent(obs.tcp, 'Traced', '{"a":1}')
+  await obs.waitForStderr(/>>> HTTP\/1\.1 200 OK\\r\\n/)
+  const err = obs.stderr()
+  assert.match(err, /#\d+ <<< POST \/hook\?event=Traced HTTP\/1\.1\\r\\n\n/)
+  assert.match(err, /#\d+ <<< Content-Type: application\/json\\r\\n\n/)
+  assert.match(err, /#\d+ <<< \{"a":1\}/)
+  assert.match(err, /#\d+ >>> HTTP\/1\.1 200 OK\\r\\n\n/)
+  assert.doesNotMatch(obs.stdout(), /<<</)
+  assert.equal(obs.stdoutLines().length, 1)
+  await obs.stopCleanly()
+})
