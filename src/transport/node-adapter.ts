@@ -37,7 +37,7 @@ import { getPeerCredentials } from './peer-credentials.ts'
 import { RequestBodyError, splitTarget } from './request.ts'
 import type { HttpServer, ListenerAddress, ListenOptions, ServerOptions } from './server.ts'
 import type { Handler, Peer, Request, Response } from './types.ts'
-import { ListenError, listenUnix, prepareUnixSocketPath, removeUnixSocket } from './unix-socket.ts'
+import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
 /** The raw engine's options that mean something on node:http (limits: `maxBodySize` and `maxHeaderSize`). */
 export type NodeServerOptions = Pick<
@@ -276,16 +276,8 @@ class NodeAdapterServer implements HttpServer {
   }
 
   private async doClose(timeout: number): Promise<void> {
-    const listening = this.listeners.map(
-      ({ server, address }) =>
-        new Promise<void>((resolve) => {
-          // node ≥ 19 closes idle keep-alive connections here too; the callback waits for the others.
-          server.close(() => {
-            if (address.transport === 'unix') removeUnixSocket(address.path)
-            resolve()
-          })
-        }),
-    )
+    // node ≥ 19 closes idle keep-alive connections here too; the callback waits for the others.
+    const listening = closeListeners(this.listeners)
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         for (const { server } of this.listeners) server.closeAllConnections()
@@ -300,7 +292,7 @@ class NodeAdapterServer implements HttpServer {
         resolve()
       }, 10)
     })
-    await Promise.all(listening)
+    await listening
   }
 
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {

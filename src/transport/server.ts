@@ -21,7 +21,7 @@ import { type Logger, stderrLogger } from './logger.ts'
 import { getPeerCredentials } from './peer-credentials.ts'
 import { createWireTrace, type WireTrace } from './trace.ts'
 import type { Handler, Peer } from './types.ts'
-import { ListenError, listenUnix, prepareUnixSocketPath, removeUnixSocket } from './unix-socket.ts'
+import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
 const DEFAULT_BACKLOG = 2048
 
@@ -244,15 +244,7 @@ class RawHttpServer implements HttpServer {
   }
 
   private async doClose(timeout: number): Promise<void> {
-    const listening = this.listeners.map(
-      ({ server, address }) =>
-        new Promise<void>((resolve) => {
-          server.close(() => {
-            if (address.transport === 'unix') removeUnixSocket(address.path)
-            resolve()
-          })
-        }),
-    )
+    const listening = closeListeners(this.listeners)
     for (const driver of this.drivers) driver.shutdown()
     const allClosed = new Promise<void>((resolve) => {
       const force = setTimeout(() => {
@@ -265,7 +257,7 @@ class RawHttpServer implements HttpServer {
         resolve()
       }, 10)
     })
-    await Promise.all([...listening, allClosed])
+    await Promise.all([listening, allClosed])
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer)
     this.sweepTimer = undefined
   }

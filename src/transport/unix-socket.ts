@@ -121,3 +121,26 @@ export function removeUnixSocket(path: string): void {
     // already removed (libuv unlinks on close on some platforms)
   }
 }
+
+/**
+ * Stop listening on each server (established connections are left to the caller) and remove the socket file of
+ * each Unix listener once it is closed. Resolves when every listener has closed. Shared by both engines.
+ */
+export function closeListeners(
+  listeners: readonly {
+    server: Server
+    address: { transport: 'tcp' } | { transport: 'unix'; path: string }
+  }[],
+): Promise<void> {
+  return Promise.all(
+    listeners.map(
+      ({ server, address }) =>
+        new Promise<void>((resolve) => {
+          server.close(() => {
+            if (address.transport === 'unix') removeUnixSocket(address.path)
+            resolve()
+          })
+        }),
+    ),
+  ).then(() => undefined)
+}
