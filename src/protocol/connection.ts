@@ -679,7 +679,7 @@ function checkTransferEncoding(values: string[]): void {
       throw new LocalProtocolError('transfer coding is not a token', 'BAD_TRANSFER_ENCODING')
     }
     throw new LocalProtocolError(
-      `transfer coding "${other}" is not implemented`,
+      `transfer coding "${other}" is not supported`,
       'UNSUPPORTED_TRANSFER_ENCODING',
       501,
     )
