@@ -5,19 +5,15 @@
  * (CI installs Debian's chromium package).
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { createDemoApp } from '../../src/demo/app.ts'
 import { silentLogger } from '../../src/transport/logger.ts'
+import { browserSkip, launchBrowser } from './browser.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is absent (apt-get install chromium): the docs page is not checked in a browser`
-if (skip !== false) process.stderr.write(`docs-page: skipped: ${skip}\n`)
+const skip = browserSkip('docs-page', 'the docs page')
 
 test('the demo /docs page renders offline in headless Chromium', {
   skip,
@@ -32,22 +28,7 @@ test('the demo /docs page renders offline in headless Chromium', {
   assert.ok(address?.transport === 'tcp')
   const origin = `http://127.0.0.1:${address.port}`
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-    timeout: 60_000,
-  })
-  t.after(() => browser.close())
+  const browser = await launchBrowser(t)
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } })
   page.setDefaultTimeout(30_000)
 

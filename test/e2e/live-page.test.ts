@@ -6,39 +6,20 @@
  * Skipped, with the reason printed, where /usr/bin/chromium is absent.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { chromium } from 'playwright-core'
 import { postEvent, startCli } from '../observatory/helpers.ts'
+import { browserSkip, launchBrowser } from './browser.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is absent (apt-get install chromium): the live page is not checked in a browser`
-if (skip !== false) process.stderr.write(`live-page: skipped: ${skip}\n`)
+const skip = browserSkip('live-page', 'the live page')
 
 test('the live page shows hook events as they arrive', { skip, timeout: 180_000 }, async (t) => {
   const obs = await startCli(t, ['--port', '0', '--quiet'])
   const origin = `http://127.0.0.1:${obs.tcp.port}`
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-    timeout: 60_000,
-  })
-  t.after(() => browser.close())
+  const browser = await launchBrowser(t)
   // Reduced motion: rows do not flash, so the screenshot shows them as they stay.
   const page = await browser.newPage({
     viewport: { width: 1280, height: 640 },
