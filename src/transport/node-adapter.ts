@@ -35,7 +35,13 @@ import { cannedResponse } from './canned.ts'
 import { type Logger, stderrLogger } from './logger.ts'
 import { getPeerCredentials } from './peer-credentials.ts'
 import { RequestBodyError, splitTarget } from './request.ts'
-import type { HttpServer, ListenerAddress, ListenOptions, ServerOptions } from './server.ts'
+import {
+  closeOnSignals,
+  type HttpServer,
+  type ListenerAddress,
+  type ListenOptions,
+  type ServerOptions,
+} from './server.ts'
 import type { Handler, Peer, Request, Response } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
@@ -296,17 +302,7 @@ class NodeAdapterServer implements HttpServer {
   }
 
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
-    const handle = (signal: NodeJS.Signals): void => {
-      remove()
-      void this.close().then(() => onClosed?.(signal))
-    }
-    const remove = (): void => {
-      process.off('SIGINT', handle)
-      process.off('SIGTERM', handle)
-    }
-    process.on('SIGINT', handle)
-    process.on('SIGTERM', handle)
-    return remove
+    return closeOnSignals(this, onClosed)
   }
 }
 

@@ -263,18 +263,29 @@ class RawHttpServer implements HttpServer {
   }
 
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
-    const handle = (signal: NodeJS.Signals): void => {
-      remove()
-      void this.close().then(() => onClosed?.(signal))
-    }
-    const remove = (): void => {
-      process.off('SIGINT', handle)
-      process.off('SIGTERM', handle)
-    }
-    process.on('SIGINT', handle)
-    process.on('SIGTERM', handle)
-    return remove
+    return closeOnSignals(this, onClosed)
   }
+}
+
+/**
+ * Call `server.close()` on the first SIGINT or SIGTERM, then `onClosed`. Returns a function that removes the
+ * handlers. Shared by both engines.
+ */
+export function closeOnSignals(
+  server: Pick<HttpServer, 'close'>,
+  onClosed?: (signal: NodeJS.Signals) => void,
+): () => void {
+  const handle = (signal: NodeJS.Signals): void => {
+    remove()
+    void server.close().then(() => onClosed?.(signal))
+  }
+  const remove = (): void => {
+    process.off('SIGINT', handle)
+    process.off('SIGTERM', handle)
+  }
+  process.on('SIGINT', handle)
+  process.on('SIGTERM', handle)
+  return remove
 }
 
 function describePeer(peer: Peer): string {
