@@ -34,7 +34,7 @@ import { INVALID_FIELD_VALUE_RE, TOKEN_RE } from '../protocol/tables.ts'
 import { cannedResponse } from './canned.ts'
 import { type Logger, stderrLogger } from './logger.ts'
 import { getPeerCredentials } from './peer-credentials.ts'
-import { RequestBodyError, splitTarget } from './request.ts'
+import { BodyConsumer, RequestBodyError, splitTarget, tooLarge } from './request.ts'
 import {
   closeOnSignals,
   type HttpServer,
@@ -454,12 +454,8 @@ function headerPairs(init: HeaderInit | undefined): Iterable<readonly [string, s
 
 // ---- the request -------------------------------------------------------------------------------------
 
-function tooLarge(limit: number): RequestBodyError {
-  return new RequestBodyError(`request body exceeds ${limit} bytes`, 413)
-}
-
 /** An IncomingMessage seen through our `Request` interface. */
-class NodeRequest implements Request {
+class NodeRequest extends BodyConsumer implements Request {
   readonly method: string
   readonly target: string
   readonly path: string
@@ -473,10 +469,8 @@ class NodeRequest implements Request {
 
   private readonly req: IncomingMessage
   private readonly res: ServerResponse
-  private readonly maxBodySize: number
+  protected readonly maxBodySize: number
   private expectsContinue: boolean
-  private consumer: 'none' | 'body' | 'stream' = 'none'
-  private whole: Promise<Uint8Array> | undefined
 
   constructor(
     req: IncomingMessage,
@@ -485,6 +479,7 @@ class NodeRequest implements Request {
     maxBodySize: number,
     expectsContinue: boolean,
   ) {
+    super()
     this.req = req
     this.res = res
     this.peer = peer
@@ -514,44 +509,11 @@ class NodeRequest implements Request {
     return this.expectsContinue && !this.req.complete
   }
 
-  body(limit: number = this.maxBodySize): Promise<Uint8Array> {
-    if (this.whole !== undefined) return this.whole
-    if (this.consumer === 'stream') {
-      return Promise.reject(new Error('the body is already being read as a stream'))
-    }
-    this.consumer = 'body'
-    this.whole = this.collect(limit)
-    return this.whole
-  }
-
-  private async collect(limit: number): Promise<Uint8Array> {
-    if (this.contentLength !== undefined && this.contentLength > limit) throw tooLarge(limit)
-    const parts: Uint8Array[] = []
-    let total = 0
-    for await (const chunk of this.pull(limit)) {
-      parts.push(chunk)
-      total += chunk.length
-    }
-    if (parts.length === 0) return EMPTY
-    if (parts.length === 1) return parts[0]!
-    return Buffer.concat(parts, total)
-  }
-
-  stream(limit: number = this.maxBodySize): AsyncIterable<Uint8Array> {
-    if (this.consumer !== 'none') throw new Error('the body has already been read')
-    this.consumer = 'stream'
-    if (this.contentLength !== undefined && this.contentLength > limit) {
-      const error = tooLarge(limit)
-      return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) }
-    }
-    return this.pull(limit)
-  }
-
   /**
    * Pull the body with `read()` rather than `for await` over the IncomingMessage: leaving such a loop early
    * destroys the message and with it the socket, and the 413 could not be sent.
    */
-  private async *pull(limit: number): AsyncGenerator<Uint8Array> {
+  protected async *pull(limit: number): AsyncGenerator<Uint8Array> {
     if (!this.hasBody) return
     if (this.expectsContinue && !this.res.headersSent) {
       this.expectsContinue = false

@@ -28,7 +28,57 @@ export interface BodyHooks {
 
 const EMPTY = new Uint8Array(0)
 
-export class IncomingRequest implements Request {
+/**
+ * The two ways a handler reads a body, `body()` (whole) and `stream()` (piece by piece), over one source of
+ * chunks (`pull`), with the size limit enforced alike. Both engines' request objects extend it: the raw engine's
+ * chunks are pushed by its driver, the node:http adapter's are read from an IncomingMessage.
+ */
+export abstract class BodyConsumer {
+  abstract readonly contentLength: number | undefined
+  protected abstract readonly maxBodySize: number
+  protected consumer: 'none' | 'body' | 'stream' = 'none'
+  #whole: Promise<Uint8Array> | undefined
+
+  body(limit: number = this.maxBodySize): Promise<Uint8Array> {
+    if (this.#whole !== undefined) return this.#whole
+    if (this.consumer === 'stream') {
+      return Promise.reject(new Error('the body is already being read as a stream'))
+    }
+    this.consumer = 'body'
+    this.#whole = this.collect(limit)
+    return this.#whole
+  }
+
+  stream(limit: number = this.maxBodySize): AsyncIterable<Uint8Array> {
+    if (this.consumer !== 'none') throw new Error('the body has already been read')
+    this.consumer = 'stream'
+    if (this.contentLength !== undefined && this.contentLength > limit) {
+      const error = tooLarge(limit)
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+      }
+    }
+    return this.pull(limit)
+  }
+
+  /** The body's chunks as they arrive; throws `tooLarge(limit)` once more than `limit` bytes came. */
+  protected abstract pull(limit: number): AsyncGenerator<Uint8Array>
+
+  private async collect(limit: number): Promise<Uint8Array> {
+    if (this.contentLength !== undefined && this.contentLength > limit) throw tooLarge(limit)
+    const parts: Uint8Array[] = []
+    let total = 0
+    for await (const chunk of this.pull(limit)) {
+      parts.push(chunk)
+      total += chunk.length
+    }
+    if (parts.length === 0) return EMPTY
+    if (parts.length === 1) return parts[0]!
+    return Buffer.concat(parts, total)
+  }
+}
+
+export class IncomingRequest extends BodyConsumer implements Request {
   readonly method: string
   readonly target: string
   readonly path: string
@@ -44,15 +94,13 @@ export class IncomingRequest implements Request {
   private abortController: AbortController | undefined
   private abortReason: Error | undefined
   private readonly hooks: BodyHooks
-  private readonly maxBodySize: number
+  protected readonly maxBodySize: number
   private chunks: Uint8Array[] = []
   private buffered = 0
   private received = 0
   private ended = false
   private failure: Error | undefined
-  private consumer: 'none' | 'body' | 'stream' = 'none'
   private wake: (() => void) | undefined
-  private whole: Promise<Uint8Array> | undefined
   /** Bytes the driver keeps here before it stops reading the socket. */
   readonly highWaterMark: number
 
@@ -63,6 +111,7 @@ export class IncomingRequest implements Request {
     maxBodySize: number,
     highWaterMark = 64 * 1024,
   ) {
+    super()
     this.method = event.method
     this.target = event.target
     this.version = event.version
@@ -138,44 +187,7 @@ export class IncomingRequest implements Request {
 
   // ---- handler side ------------------------------------------------------------------------------
 
-  body(limit: number = this.maxBodySize): Promise<Uint8Array> {
-    if (this.whole !== undefined) return this.whole
-    if (this.consumer === 'stream') {
-      return Promise.reject(new Error('the body is already being read as a stream'))
-    }
-    this.consumer = 'body'
-    this.whole = this.collect(limit)
-    return this.whole
-  }
-
-  private async collect(limit: number): Promise<Uint8Array> {
-    if (this.contentLength !== undefined && this.contentLength > limit) {
-      throw tooLarge(limit)
-    }
-    const parts: Uint8Array[] = []
-    let total = 0
-    for await (const chunk of this.pull(limit)) {
-      parts.push(chunk)
-      total += chunk.length
-    }
-    if (parts.length === 0) return EMPTY
-    if (parts.length === 1) return parts[0]!
-    return Buffer.concat(parts, total)
-  }
-
-  stream(limit: number = this.maxBodySize): AsyncIterable<Uint8Array> {
-    if (this.consumer !== 'none') throw new Error('the body has already been read')
-    this.consumer = 'stream'
-    if (this.contentLength !== undefined && this.contentLength > limit) {
-      const error = tooLarge(limit)
-      return {
-        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
-      }
-    }
-    return this.pull(limit)
-  }
-
-  private async *pull(limit: number): AsyncGenerator<Uint8Array> {
+  protected async *pull(limit: number): AsyncGenerator<Uint8Array> {
     if (this.hasBody) this.hooks.onWantBody(this)
     let seen = 0
     for (;;) {
@@ -201,7 +213,8 @@ export class IncomingRequest implements Request {
   }
 }
 
-function tooLarge(limit: number): RequestBodyError {
+/** The error for a body over `limit` bytes: 413 Content Too Large (RFC 9110 §15.5.14). */
+export function tooLarge(limit: number): RequestBodyError {
   return new RequestBodyError(`request body exceeds ${limit} bytes`, 413)
 }
 
