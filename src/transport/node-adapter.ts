@@ -40,6 +40,7 @@ import {
   type HttpServer,
   type ListenerAddress,
   type ListenOptions,
+  listenTcp,
   type ServerOptions,
 } from './server.ts'
 import type { Handler, Peer, Request, Response } from './types.ts'
@@ -132,17 +133,7 @@ class NodeAdapterServer implements HttpServer {
       address = { transport: 'unix', path: options.path }
     } else {
       server = this.newServer(undefined)
-      await listenTcp(server, options)
-      const bound = server.address()
-      if (bound === null || typeof bound === 'string') {
-        throw new ListenError('listener has no address', 'EIO')
-      }
-      address = {
-        transport: 'tcp',
-        host: bound.address,
-        port: bound.port,
-        family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
-      }
+      address = await listenTcp(server, options)
     }
     server.on('error', (error) => this.logger.error(`listener error: ${error.message}`))
     this.listeners.push({ server, address })
@@ -320,31 +311,6 @@ function peerOf(socket: Socket, unixPath: string | undefined): Peer {
     port: socket.remotePort ?? 0,
     family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
   }
-}
-
-function listenTcp(
-  server: NodeServer,
-  options: { port: number; host?: string; ipv6Only?: boolean },
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const where = `${options.host ?? '0.0.0.0'}:${options.port}`
-      const reason =
-        error.code === 'EADDRINUSE'
-          ? `${where} is already in use`
-          : error.code === 'EACCES'
-            ? `permission denied to listen on ${where}`
-            : error.code === 'EADDRNOTAVAIL'
-              ? `${options.host} is not an address of this machine`
-              : `cannot listen on ${where}: ${error.message}`
-      reject(new ListenError(reason, error.code ?? 'EIO', { cause: error }))
-    }
-    server.once('error', onError)
-    server.listen({ port: options.port, host: options.host, ipv6Only: options.ipv6Only }, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
 }
 
 function drainOrClose(res: ServerResponse): Promise<void> {

@@ -149,40 +149,7 @@ class RawHttpServer implements HttpServer {
       address = { transport: 'unix', path: options.path }
     } else {
       server.on('connection', (socket) => this.accept(socket, undefined))
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (error: NodeJS.ErrnoException) => {
-          const where = `${options.host ?? '0.0.0.0'}:${options.port}`
-          const reason =
-            error.code === 'EADDRINUSE'
-              ? `${where} is already in use`
-              : error.code === 'EACCES'
-                ? `permission denied to listen on ${where}`
-                : error.code === 'EADDRNOTAVAIL'
-                  ? `${options.host} is not an address of this machine`
-                  : `cannot listen on ${where}: ${error.message}`
-          reject(new ListenError(reason, error.code ?? 'EIO', { cause: error }))
-        })
-        // why: node's default backlog of 511 overflowed with 1,000 clients connecting at once (kernel
-        // accept-queue drops, then client retries after 1 s: p99 of 1.2 s in bench conns1000).
-        server.listen(
-          {
-            port: options.port,
-            host: options.host,
-            ipv6Only: options.ipv6Only,
-            backlog: options.backlog ?? DEFAULT_BACKLOG,
-          },
-          () => resolve(),
-        )
-      })
-      const bound = server.address()
-      if (bound === null || typeof bound === 'string')
-        throw new ListenError('listener has no address', 'EIO')
-      address = {
-        transport: 'tcp',
-        host: bound.address,
-        port: bound.port,
-        family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
-      }
+      address = await listenTcp(server, options)
     }
     server.on('error', (error) => this.logger.error(`listener error: ${error.message}`))
     this.listeners.push({ server, address })
@@ -265,6 +232,53 @@ class RawHttpServer implements HttpServer {
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
     return closeOnSignals(this, onClosed)
   }
+}
+
+/**
+ * Listen on TCP and return the bound address (the real port for `port: 0`). A failure becomes a `ListenError`
+ * whose message is one line a user can act on. Shared by both engines.
+ */
+export function listenTcp(
+  server: NetServer,
+  options: { port: number; host?: string; ipv6Only?: boolean; backlog?: number },
+): Promise<ListenerAddress & { transport: 'tcp' }> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const where = `${options.host ?? '0.0.0.0'}:${options.port}`
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `${where} is already in use`
+          : error.code === 'EACCES'
+            ? `permission denied to listen on ${where}`
+            : error.code === 'EADDRNOTAVAIL'
+              ? `${options.host} is not an address of this machine`
+              : `cannot listen on ${where}: ${error.message}`
+      reject(new ListenError(reason, error.code ?? 'EIO', { cause: error }))
+    }
+    server.once('error', onError)
+    // why: node's default backlog of 511 overflowed with 1,000 clients connecting at once (kernel accept-queue
+    // drops, then client retries after 1 s: p99 of 1.2 s in bench conns1000).
+    const listenOptions = {
+      port: options.port,
+      host: options.host,
+      ipv6Only: options.ipv6Only,
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
+    }
+    server.listen(listenOptions, () => {
+      server.off('error', onError)
+      const bound = server.address()
+      if (bound === null || typeof bound === 'string') {
+        reject(new ListenError('listener has no address', 'EIO'))
+        return
+      }
+      resolve({
+        transport: 'tcp',
+        host: bound.address,
+        port: bound.port,
+        family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
+      })
+    })
+  })
 }
 
 /**
