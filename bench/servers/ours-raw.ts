@@ -41,6 +41,8 @@ const handler: Handler = (req) => {
   return { status: 404, headers: TEXT, body: 'Not Found' }
 }
 
-const server = createServer(handler, { logger: silentLogger })
+// `--read-path stream` turns off the shared read buffer (bench/read-path.bench.ts compares the two).
+const readPath = process.argv.includes('stream') ? 'stream' : 'shared-buffer'
+const server = createServer(handler, { logger: silentLogger, readPath })
 const address = await server.listen({ port: 0, host: '127.0.0.1' })
 if (address.transport === 'tcp') process.stdout.write(`LISTENING ${address.port}\n`)

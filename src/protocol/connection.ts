@@ -98,6 +98,8 @@ export class ServerConnection {
   // Receive buffer: bytes [pos, buf.length) are unread. Replaced, not grown, when it is fully consumed.
   private buf: Buffer = EMPTY
   private pos = 0
+  /** `buf` is the caller's chunk itself, not a copy (see keepBuffered). */
+  private borrowed = false
   private eof = false
 
   private scan: HeadScan = newHeadScan()
@@ -169,8 +171,26 @@ export class ServerConnection {
       : Buffer.from(data.buffer, data.byteOffset, data.length)
     if (this.pos >= this.buf.length) {
       this.buf = chunk
+      this.borrowed = true
     } else {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk])
+      this.borrowed = false
+    }
+    this.pos = 0
+  }
+
+  /**
+   * The bytes not consumed yet may still be a view of the chunk last given to `receiveData`. Copy them into
+   * memory of our own, so the caller may reuse that chunk's memory (a transport reading into one shared
+   * buffer calls this after each chunk). Costs nothing when everything was consumed.
+   */
+  keepBuffered(): void {
+    if (!this.borrowed) return
+    this.borrowed = false
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY
+    } else {
+      this.buf = Buffer.from(this.buf.subarray(this.pos))
     }
     this.pos = 0
   }

@@ -3,7 +3,7 @@
  *
  * The driver is the only place where the sans-IO core meets a real socket. Its loop:
  *
- *   socket 'data' ──▶ conn.receiveData(chunk) ──▶ conn.nextEvent() until NEED_DATA or PAUSED
+ *   socket read ──▶ conn.receiveData(chunk) ──▶ conn.nextEvent() until NEED_DATA or PAUSED
  *        request        → build an IncomingRequest, call the handler (sync handlers answer in the same tick)
  *        data           → push into the request's body (stop reading the socket past its high-water mark)
  *        end-of-message → the body is complete
@@ -32,6 +32,7 @@ import { cannedResponse } from './canned.ts'
 import { httpDate } from './http-date.ts'
 import type { Logger } from './logger.ts'
 import { type BodyHooks, IncomingRequest, RequestBodyError } from './request.ts'
+import { type ReadPath, startReading } from './socket-reader.ts'
 import type { WireTrace } from './trace.ts'
 import type { Body, Handler, Peer, Response } from './types.ts'
 
@@ -45,6 +46,7 @@ export interface DriverOptions {
   readonly maxDrainBytes: number
   readonly logger: Logger
   readonly trace: WireTrace | undefined
+  readonly readPath: ReadPath
 }
 
 /** What the driver is waiting for; each phase has its own deadline (checked by the server's sweep). */
@@ -75,6 +77,10 @@ export class ConnectionDriver {
   private protocolFailure: RemoteProtocolError | undefined
   /** A response just completed: with no next request buffered, the connection goes idle (keepAliveTimeout). */
   private idleNext = false
+  /** Chunks from the socket are views of a buffer the next read reuses (socket-reader.ts). */
+  private readonly sharedChunks: boolean
+  /** True while such a chunk is being processed: body data from it must be copied before it is kept. */
+  private inSharedChunk = false
 
   phase: Phase = 'head'
   deadline: number
@@ -101,7 +107,8 @@ export class ConnectionDriver {
       keepAliveTimeoutSeconds: options.keepAliveTimeout / 1000,
     })
     this.deadline = Date.now() + options.headersTimeout
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    this.sharedChunks =
+      startReading(socket, (chunk) => this.onData(chunk), options.readPath) === 'shared-buffer'
     socket.on('end', () => this.onEnd())
     socket.on('drain', () => this.onDrain())
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -125,11 +132,16 @@ export class ConnectionDriver {
       this.phase = 'head'
     }
     this.conn.receiveData(chunk)
+    this.inSharedChunk = this.sharedChunks
     this.socket.cork()
     try {
       this.process()
     } finally {
       this.socket.uncork()
+      if (this.sharedChunks) {
+        this.inSharedChunk = false
+        this.conn.keepBuffered()
+      }
     }
   }
 
@@ -205,7 +217,7 @@ export class ConnectionDriver {
           break
         case 'data':
           if (this.receiving !== undefined && !this.discarding) {
-            this.receiving.push(event.data)
+            this.receiving.push(this.inSharedChunk ? Buffer.from(event.data) : event.data)
             if (this.receiving.bufferedBytes > this.receiving.highWaterMark) {
               this.bodyBlocked = true
               this.updateReading()

@@ -19,6 +19,7 @@ import { cannedResponse } from './canned.ts'
 import { ConnectionDriver, type DriverOptions } from './driver.ts'
 import { type Logger, stderrLogger } from './logger.ts'
 import { getPeerCredentials } from './peer-credentials.ts'
+import { type ReadPath, sharedBufferSupported } from './socket-reader.ts'
 import { createWireTrace, type WireTrace } from './trace.ts'
 import type { Handler, Peer } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
@@ -43,6 +44,11 @@ export interface ServerOptions {
   /** Print each connection's bytes to stderr (true) or to a function. */
   trace?: boolean | ((text: string) => void)
   logger?: Logger
+  /**
+   * How bytes are read: `'shared-buffer'` (default) reads every connection into one reused buffer where this
+   * Node.js allows it, `'stream'` uses node:net's `'data'` events. Same behaviour; see socket-reader.ts.
+   */
+  readPath?: ReadPath
 }
 
 export type ListenOptions =
@@ -74,6 +80,11 @@ export interface HttpServer {
   readonly addresses: readonly ListenerAddress[]
   /** Open connections right now. */
   readonly connectionCount: number
+  /**
+   * How the raw engine reads its sockets (`'stream'` when the shared buffer was not asked for or is not
+   * available on this Node.js); undefined for the node:http adapter, where node:http does the reading.
+   */
+  readonly readPath?: ReadPath
   /**
    * Graceful shutdown: stop accepting, close idle connections now, let in-flight requests finish (their
    * responses say `Connection: close`), force-close whatever remains after `timeout` ms (default 10 000),
@@ -114,6 +125,7 @@ class RawHttpServer implements HttpServer {
       maxDrainBytes: options.maxDrainBytes ?? 1024 * 1024,
       logger: this.logger,
       trace,
+      readPath: options.readPath ?? 'shared-buffer',
     }
     this.maxConnections = options.maxConnections ?? 10_000
     const d = this.driverOptions
@@ -135,6 +147,12 @@ class RawHttpServer implements HttpServer {
 
   get connectionCount(): number {
     return this.drivers.size
+  }
+
+  get readPath(): ReadPath {
+    return this.driverOptions.readPath === 'shared-buffer' && sharedBufferSupported()
+      ? 'shared-buffer'
+      : 'stream'
   }
 
   async listen(options: ListenOptions): Promise<ListenerAddress> {

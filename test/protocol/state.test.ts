@@ -328,3 +328,52 @@ describe('after a protocol error', () => {
     assert.equal(conn.theirState, 'ERROR')
   })
 })
+
+describe('keepBuffered: the caller reuses its chunk memory', () => {
+  // A transport that reads every socket into one reused buffer calls keepBuffered() after each chunk; the bytes
+  // not consumed yet must then no longer depend on that memory.
+  const reuse = (chunk: Buffer) => chunk.fill(0x78) // what the next read would do: overwrite it
+
+  test('a head cut in two, its first half overwritten before the rest arrives', () => {
+    const conn = new ServerConnection()
+    const first = Buffer.from('GET /kept?x=1 HTTP/1.1\r\nHo')
+    conn.receiveData(first)
+    assert.equal(conn.nextEvent(), NEED_DATA)
+    conn.keepBuffered()
+    reuse(first)
+    conn.receiveData(Buffer.from('st: example.com\r\n\r\n'))
+    const event = next(conn) as unknown as { target: string; headers: string[][] }
+    assert.equal(event.target, '/kept?x=1')
+    assert.deepEqual(event.headers, [['Host', 'example.com']])
+  })
+
+  test('a pipelined request left over while the first is answered', () => {
+    const conn = new ServerConnection()
+    const chunk = Buffer.from(`${GET('/a')}${GET('/second-one')}`)
+    conn.receiveData(chunk)
+    assert.equal((next(conn) as { target: string }).target, '/a')
+    next(conn)
+    assert.equal(conn.nextEvent(), PAUSED)
+    conn.keepBuffered()
+    reuse(chunk)
+    assert.equal(conn.bufferedBytes, GET('/second-one').length)
+    conn.send(OK_EMPTY)
+    conn.send(END)
+    assert.equal((next(conn) as { target: string }).target, '/second-one')
+  })
+
+  test('nothing left over: nothing is copied, and the next chunk reads as usual', () => {
+    const conn = new ServerConnection()
+    const chunk = Buffer.from(GET('/a'))
+    conn.receiveData(chunk)
+    next(conn)
+    next(conn)
+    conn.keepBuffered()
+    reuse(chunk)
+    assert.equal(conn.bufferedBytes, 0)
+    conn.send(OK_EMPTY)
+    conn.send(END)
+    conn.receiveData(Buffer.from(GET('/b')))
+    assert.equal((next(conn) as { target: string }).target, '/b')
+  })
+})
