@@ -106,6 +106,8 @@ export class ServerConnection {
   private body: BodyReader | undefined
   private request: RequestEvent | undefined
   private theirKeepAlive = true
+  /** The client itself ended persistence (Connection: close, or HTTP/1.0 without keep-alive). */
+  private clientEndsConnection = false
   private ourKeepAlive = true
   private waitingFor100 = false
   private framing: Framing = NO_FRAMING
@@ -152,6 +154,20 @@ export class ServerConnection {
   /** Bytes received but not consumed, and whether the peer has closed its side. */
   get trailingData(): { data: Uint8Array; closed: boolean } {
     return { data: this.buf.subarray(this.pos), closed: this.eof }
+  }
+
+  /**
+   * True when the client will send nothing more on this connection: it ended persistence itself (RFC 9112
+   * §9.6: "A client that sends a "close" connection option MUST NOT send further requests on that
+   * connection"), its whole request has arrived, and no byte of it is left unread. A transport may then close
+   * as soon as its response is written, instead of lingering for input that will not come.
+   */
+  get clientSentEverything(): boolean {
+    if (!this.clientEndsConnection || this.pos < this.buf.length) return false
+    const state = this.theirState
+    if (state === 'MUST_CLOSE' || state === 'CLOSED') return true
+    // A request without a body whose end-of-message event has not been taken yet.
+    return state === 'SEND_BODY' && this.body === NO_BODY
   }
 
   /** Number of received bytes not consumed yet (the transport's read-side backpressure looks at this). */
@@ -315,6 +331,7 @@ export class ServerConnection {
       }
     }
     this.theirKeepAlive = !close && (head.version === '1.1' || keepAlive)
+    this.clientEndsConnection = !this.theirKeepAlive
     // We do not tunnel: after answering CONNECT the connection closes.
     if (head.method === 'CONNECT') this.theirKeepAlive = false
 

@@ -377,3 +377,63 @@ describe('keepBuffered: the caller reuses its chunk memory', () => {
     assert.equal((next(conn) as { target: string }).target, '/b')
   })
 })
+
+describe('clientSentEverything: may the transport close without lingering? (RFC 9112 §9.6)', () => {
+  test('Connection: close, no body: yes, before and after the end of the message is taken', () => {
+    const conn = new ServerConnection()
+    conn.receiveData(bytes('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'))
+    next(conn)
+    assert.equal(conn.clientSentEverything, true)
+    next(conn)
+    assert.equal(conn.clientSentEverything, true)
+  })
+
+  test('keep-alive client: no, it may send another request', () => {
+    const conn = new ServerConnection()
+    conn.receiveData(bytes(GET()))
+    next(conn)
+    next(conn)
+    assert.equal(conn.clientSentEverything, false)
+  })
+
+  test('Connection: close with a body: only once the whole body has been read', () => {
+    const conn = new ServerConnection()
+    conn.receiveData(
+      bytes('POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 4\r\n\r\nab'),
+    )
+    next(conn)
+    assert.equal(conn.clientSentEverything, false)
+    next(conn) // data "ab"
+    assert.equal(conn.clientSentEverything, false)
+    conn.receiveData(bytes('cd'))
+    next(conn) // data "cd"
+    next(conn) // end-of-message
+    assert.equal(conn.clientSentEverything, true)
+  })
+
+  test('bytes after the request are unread input: no', () => {
+    const conn = new ServerConnection()
+    conn.receiveData(bytes(`GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n${GET('/more')}`))
+    next(conn)
+    next(conn)
+    assert.equal(conn.clientSentEverything, false)
+  })
+
+  test('HTTP/1.0 without keep-alive: yes; CONNECT (closed by us, not by the client): no', () => {
+    const old = new ServerConnection()
+    old.receiveData(bytes('GET / HTTP/1.0\r\n\r\n'))
+    next(old)
+    assert.equal(old.clientSentEverything, true)
+    const connect = new ServerConnection()
+    connect.receiveData(bytes('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'))
+    next(connect)
+    assert.equal(connect.clientSentEverything, false)
+  })
+
+  test('after a protocol error: no', () => {
+    const conn = new ServerConnection()
+    conn.receiveData(bytes('GET / HTTP/1.1\r\nConnection: close\r\n\r\n'))
+    catchRemote(() => conn.nextEvent())
+    assert.equal(conn.clientSentEverything, false)
+  })
+})

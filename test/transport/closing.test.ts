@@ -1,0 +1,108 @@
+/**
+ * How the server closes a connection (RFC 9112 §9.6). When the client asked to close and sent its whole
+ * request, nothing more can come from it: the socket closes as soon as the response is written. Otherwise
+ * (an error answered early, a body left unread) the server half-closes and keeps reading for a while, so
+ * that bytes still arriving do not make the kernel reset the connection before the client has read the
+ * response ("lingering close").
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import { describe, it, type TestContext } from 'node:test'
+import type { Handler } from '../../src/transport/types.ts'
+import { eventually, Harness, RawClient, sleep, withTimeout } from './helpers.ts'
+
+const hello: Handler = () => ({ status: 200, body: 'hello' })
+// Long enough that a lingering connection is still open when the test looks.
+const LINGER_MS = 20_000
+
+/**
+ * A client that keeps its side open when the server closes its own (a plain net socket answers the server's
+ * FIN with its own at once, which would end any linger before a test could see it).
+ */
+async function halfOpenClient(t: TestContext, port: number): Promise<RawClient> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+  t.after(() => socket.destroy())
+  await withTimeout(once(socket, 'connect'), 'connect')
+  return new RawClient(socket)
+}
+
+describe('closing', { timeout: 60_000 }, () => {
+  it('Connection: close from the client: the server closes right after the response', async (t) => {
+    const h = new Harness(t)
+    const { server, port } = await h.server(hello, { lingerTimeout: LINGER_MS })
+    const client = await halfOpenClient(t, port)
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+    const response = await client.response()
+    assert.equal(response.body.toString(), 'hello')
+    // The client never closes its side; the server's socket is gone anyway, long before the linger timeout.
+    await client.serverClosed()
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('HTTP/1.0 without keep-alive, with a body read whole: closed right after the response', async (t) => {
+    const h = new Harness(t)
+    const { server, port } = await h.server(
+      async (request) => ({ status: 200, body: await request.body() }),
+      { lingerTimeout: LINGER_MS },
+    )
+    const client = await halfOpenClient(t, port)
+    await client.write('POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc')
+    assert.equal((await client.response()).body.toString(), 'abc')
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('an error answered before the request is complete: the server lingers, reading', async (t) => {
+    const h = new Harness(t)
+    const { server, port } = await h.server(hello, { lingerTimeout: LINGER_MS })
+    const client = await halfOpenClient(t, port)
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n')
+    const response = await client.response()
+    assert.equal(response.status, 400)
+    await client.serverClosed()
+    await sleep(300)
+    // Half-closed, still reading what the client sends: the socket stays open until the client closes.
+    assert.equal(server.connectionCount, 1)
+    assert.equal(client.closed, false)
+    await client.write('more bytes the server reads and drops')
+    await sleep(100)
+    assert.equal(client.error, undefined)
+    client.socket.end()
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('Connection: close with bytes sent after the request: the server lingers', async (t) => {
+    const h = new Harness(t)
+    const { server, port } = await h.server(hello, { lingerTimeout: LINGER_MS })
+    const client = await halfOpenClient(t, port)
+    // Not allowed after "close" (RFC 9112 §9.6), but it happens: the extra bytes must not turn into a reset.
+    await client.write(
+      'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /again HTTP/1.1\r\nHost: t\r\n\r\n',
+    )
+    assert.equal((await client.response()).body.toString(), 'hello')
+    await client.serverClosed()
+    await sleep(300)
+    assert.equal(server.connectionCount, 1)
+    client.socket.end()
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('a body left unread after Connection: close: the server lingers', async (t) => {
+    const h = new Harness(t)
+    const { server, port } = await h.server(hello, { lingerTimeout: LINGER_MS })
+    const client = await halfOpenClient(t, port)
+    await client.write(
+      'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 100000\r\n\r\nstart',
+    )
+    assert.equal((await client.response()).body.toString(), 'hello')
+    await client.serverClosed()
+    await sleep(300)
+    assert.equal(server.connectionCount, 1)
+    // The rest of the body still arrives and is read, not answered with a reset.
+    await client.write(Buffer.alloc(50_000, 0x61))
+    await sleep(100)
+    assert.equal(client.error, undefined)
+    client.socket.end()
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+})
