@@ -518,7 +518,7 @@ export class ConnectionDriver {
    * §9.6). When the client asked to close and has sent all of its request, no input can come: the socket is
    * closed as soon as the response is written.
    * why: that saves a read, an epoll change and an event-loop turn per connection (strace -c, Connection:
-   * close: 11.5 → 9.5 system calls per request, as node:http does).
+   * close: 11.5 → 10.4 system calls per request; node:http makes 9.2, as it never asks for the peer address).
    */
   closeGracefully(): void {
     if (this.closing) return
