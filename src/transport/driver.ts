@@ -324,7 +324,6 @@ export class ConnectionDriver {
       void this.streamResponse(request, response, body)
       return
     }
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? EMPTY)
     let out: Buffer
     try {
       out = this.conn.respond(
@@ -334,7 +333,7 @@ export class ConnectionDriver {
           reason: response.reason,
           headers: response.headers,
         },
-        bytes,
+        body ?? EMPTY,
       )
     } catch (error) {
       if (!(error instanceof LocalProtocolError)) throw error
