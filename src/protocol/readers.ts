@@ -289,8 +289,8 @@ const COMMON_FIELD_NAMES: readonly string[] = [
 /** COMMON_FIELD_NAMES by length, each with its bytes. */
 const NAMES_BY_LENGTH: { bytes: Uint8Array; name: string }[][] = []
 for (const name of COMMON_FIELD_NAMES) {
-  const list = (NAMES_BY_LENGTH[name.length] ??= [])
-  list.push({ bytes: Buffer.from(name, 'latin1'), name })
+  NAMES_BY_LENGTH[name.length] ??= []
+  NAMES_BY_LENGTH[name.length]!.push({ bytes: Buffer.from(name, 'latin1'), name })
 }
 
 function fieldName(buf: Uint8Array, start: number, end: number): string {
