@@ -27,6 +27,26 @@ async function halfOpenClient(t: TestContext, port: number): Promise<RawClient> 
   return new RawClient(socket)
 }
 
+/**
+ * After the response: the server has half-closed (FIN) but keeps the socket open and keeps reading what the
+ * client still sends (`more`), without a reset; the socket goes once the client closes its side.
+ */
+async function expectLinger(
+  server: { readonly connectionCount: number },
+  client: RawClient,
+  more: string | Uint8Array,
+): Promise<void> {
+  await client.serverClosed()
+  await sleep(300)
+  assert.equal(server.connectionCount, 1)
+  assert.equal(client.closed, false)
+  await client.write(more)
+  await sleep(100)
+  assert.equal(client.error, undefined)
+  client.socket.end()
+  await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+}
+
 describe('closing', { timeout: 60_000 }, () => {
   it('Connection: close from the client: the server closes right after the response', async (t) => {
     const h = new Harness(t)
@@ -59,16 +79,7 @@ describe('closing', { timeout: 60_000 }, () => {
     await client.write('GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n')
     const response = await client.response()
     assert.equal(response.status, 400)
-    await client.serverClosed()
-    await sleep(300)
-    // Half-closed, still reading what the client sends: the socket stays open until the client closes.
-    assert.equal(server.connectionCount, 1)
-    assert.equal(client.closed, false)
-    await client.write('more bytes the server reads and drops')
-    await sleep(100)
-    assert.equal(client.error, undefined)
-    client.socket.end()
-    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+    await expectLinger(server, client, 'more bytes the server reads and drops')
   })
 
   it('Connection: close with bytes sent after the request: the server lingers', async (t) => {
@@ -80,11 +91,7 @@ describe('closing', { timeout: 60_000 }, () => {
       'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /again HTTP/1.1\r\nHost: t\r\n\r\n',
     )
     assert.equal((await client.response()).body.toString(), 'hello')
-    await client.serverClosed()
-    await sleep(300)
-    assert.equal(server.connectionCount, 1)
-    client.socket.end()
-    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+    await expectLinger(server, client, 'GET /third HTTP/1.1\r\nHost: t\r\n\r\n')
   })
 
   it('a body left unread after Connection: close: the server lingers', async (t) => {
@@ -95,14 +102,7 @@ describe('closing', { timeout: 60_000 }, () => {
       'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 100000\r\n\r\nstart',
     )
     assert.equal((await client.response()).body.toString(), 'hello')
-    await client.serverClosed()
-    await sleep(300)
-    assert.equal(server.connectionCount, 1)
     // The rest of the body still arrives and is read, not answered with a reset.
-    await client.write(Buffer.alloc(50_000, 0x61))
-    await sleep(100)
-    assert.equal(client.error, undefined)
-    client.socket.end()
-    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+    await expectLinger(server, client, Buffer.alloc(50_000, 0x61))
   })
 })
