@@ -42,7 +42,8 @@ const handler: Handler = (req) => {
 }
 
 // `--read-path stream` turns off the shared read buffer (bench/read-path.bench.ts compares the two).
-const readPath = process.argv.includes('stream') ? 'stream' : 'shared-buffer'
+const flag = process.argv.indexOf('--read-path')
+const readPath = flag !== -1 && process.argv[flag + 1] === 'stream' ? 'stream' : 'shared-buffer'
 const server = createServer(handler, { logger: silentLogger, readPath })
 const address = await server.listen({ port: 0, host: '127.0.0.1' })
 if (address.transport === 'tcp') process.stdout.write(`LISTENING ${address.port}\n`)
