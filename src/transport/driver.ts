@@ -14,8 +14,8 @@
  * read its responses), or (b) request body bytes pile up unread by the handler. Either way the kernel's buffers
  * fill and TCP flow control slows the client down, so memory per connection stays bounded.
  *
- * Writes made in one tick are corked and leave as one writev: a batch of pipelined responses to sync
- * handlers becomes one system call.
+ * Responses made while one chunk is processed are collected and leave in one write: a batch of pipelined
+ * responses to sync handlers becomes one system call.
  */
 import type { Socket } from 'node:net'
 import {
@@ -70,6 +70,10 @@ export class ConnectionDriver {
   private discarded = 0
   private processing = false
   private writeBlocked = false
+  /** While one chunk (or one 'drain') is processed, output collects here and leaves in one write at the end. */
+  private batching = false
+  private outbox: Uint8Array[] = []
+  private outboxBytes = 0
   private bodyBlocked = false
   private readPaused = false
   private closing = false
@@ -133,11 +137,12 @@ export class ConnectionDriver {
     }
     this.conn.receiveData(chunk)
     this.inSharedChunk = this.sharedChunks
-    this.socket.cork()
+    this.batching = true
     try {
       this.process()
     } finally {
-      this.socket.uncork()
+      this.batching = false
+      this.flushOutbox()
       if (this.sharedChunks) {
         this.inSharedChunk = false
         this.conn.keepBuffered()
@@ -158,11 +163,12 @@ export class ConnectionDriver {
     if (!this.writeBlocked) return
     this.writeBlocked = false
     this.updateReading()
-    this.socket.cork()
+    this.batching = true
     try {
       this.process()
     } finally {
-      this.socket.uncork()
+      this.batching = false
+      this.flushOutbox()
     }
   }
 
@@ -345,7 +351,7 @@ export class ConnectionDriver {
         Buffer.from('Internal Server Error\n'),
       )
     }
-    this.write([out])
+    this.writeOne(out)
     this.answered(request)
   }
 
@@ -489,11 +495,52 @@ export class ConnectionDriver {
   }
 
   private write(chunks: Uint8Array[]): void {
-    for (const chunk of chunks) {
-      this.options.trace?.sent(this.id, chunk)
-      if (!this.socket.write(chunk)) this.writeBlocked = true
+    for (const chunk of chunks) this.writeOne(chunk)
+  }
+
+  private writeOne(chunk: Uint8Array): void {
+    this.options.trace?.sent(this.id, chunk)
+    if (this.batching) {
+      this.outbox.push(chunk)
+      this.outboxBytes += chunk.length
+      // A full batch goes now, so the socket's write buffer (and writeBlocked) still bound what piles up.
+      if (this.outboxBytes >= this.socket.writableHighWaterMark) this.flushOutbox()
+      return
     }
-    if (this.writeBlocked) this.updateReading()
+    if (!this.socket.write(chunk)) {
+      this.writeBlocked = true
+      this.updateReading()
+    }
+  }
+
+  /**
+   * Write what the batch collected: one buffer in one write, or a corked writev for large pieces.
+   * why: cheaper than corking the socket for every chunk and letting Writable gather the pieces
+   * (bench/server-instructions.ts, ours-raw hello: 47.3k → 46.3k instructions a request one at a time,
+   * 31.3k → 30.7k pipelined 16 deep).
+   */
+  private flushOutbox(): void {
+    const box = this.outbox
+    if (box.length === 0) return
+    const bytes = this.outboxBytes
+    this.outbox = []
+    this.outboxBytes = 0
+    if (this.socket.destroyed) return
+    let ok: boolean
+    if (box.length === 1) {
+      ok = this.socket.write(box[0]!)
+    } else if (bytes < this.socket.writableHighWaterMark) {
+      ok = this.socket.write(Buffer.concat(box, bytes))
+    } else {
+      this.socket.cork()
+      ok = true
+      for (const chunk of box) ok = this.socket.write(chunk) && ok
+      this.socket.uncork()
+    }
+    if (!ok) {
+      this.writeBlocked = true
+      this.updateReading()
+    }
   }
 
   /** Read from the socket unless one of the backpressure conditions holds. */
@@ -525,6 +572,7 @@ export class ConnectionDriver {
     this.phase = 'linger'
     this.deadline = Date.now() + this.options.lingerTimeout
     if (this.conn.clientSentEverything) {
+      this.flushOutbox()
       this.socket.end(() => this.socket.destroy())
       return
     }
@@ -532,6 +580,7 @@ export class ConnectionDriver {
       this.readPaused = false
       this.socket.resume()
     }
+    this.flushOutbox()
     this.socket.end()
   }
 

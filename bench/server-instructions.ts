@@ -1,0 +1,122 @@
+/**
+ * User-space instructions per request of a whole server process, counted by valgrind's callgrind: the server
+ * runs under callgrind (node `--single-threaded`), a client in this process sends requests on one connection,
+ * sequentially (`--depth 1`: one request per read, one response per write) or pipelined, and a run with no
+ * requests is subtracted. Unlike req/s, the count repeats to about 0.5% on a busy machine, so a driver change
+ * of a few percent can be seen. Kernel work (the system calls themselves) is not counted.
+ *
+ *   node --import tsx bench/server-instructions.ts [--server ours-raw] [--requests 20000] [--depth 1]
+ *
+ * Servers are those of bench/servers (ours-raw, ours-framework, node-http, net-floor, …). Needs valgrind.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { connect } from 'node:net'
+import { parseArgs } from 'node:util'
+import { prepareServers } from './lib/servers.ts'
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string', default: 'ours-raw' },
+    requests: { type: 'string', default: '20000' },
+    depth: { type: 'string', default: '1' },
+  },
+})
+const requests = Math.max(100, Number(values.requests))
+const depth = Math.max(1, Number(values.depth))
+
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  process.stderr.write(
+    'server-instructions: valgrind is not installed (apt-get install valgrind)\n',
+  )
+  process.exit(2)
+}
+
+const prepared = await prepareServers([values.server])
+const server = prepared.ready[0]
+if (server === undefined || server.command !== process.execPath) {
+  process.stderr.write(
+    `server-instructions: ${values.server} is not a Node.js server of bench/servers\n`,
+  )
+  process.exit(2)
+}
+
+/** Sends `n` GET / requests, `depth` per write, each batch after the previous one's responses. */
+function load(port: number, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.setNoDelay(true)
+    const batch = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(depth)
+    let done = 0
+    let inBatch = 0
+    let text = ''
+    socket.on('connect', () => (n === 0 ? socket.end() : socket.write(batch)))
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      for (let i = text.indexOf('Hello, World!'); i !== -1; i = text.indexOf('Hello, World!')) {
+        text = text.slice(i + 13)
+        done++
+        if (++inBatch < depth) continue
+        inBatch = 0
+        if (done >= n) socket.end()
+        else socket.write(batch)
+      }
+    })
+    socket.on('error', reject)
+    socket.on('close', () => resolve())
+  })
+}
+
+/** Instructions the server process executed for `n` requests (plus its start and exit). */
+function count(n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--callgrind-out-file=/dev/null',
+        server!.command,
+        '--single-threaded',
+        ...server!.args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
+    )
+    let stdout = ''
+    let stderr = ''
+    let started = false
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000)
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text
+      const m = /LISTENING (\d+)/.exec(stdout)
+      if (m === null || started) return
+      started = true
+      load(Number(m[1]), n).then(
+        () => child.kill('SIGINT'),
+        (error: unknown) => {
+          child.kill('SIGKILL')
+          reject(error)
+        },
+      )
+    })
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text
+    })
+    child.on('close', () => {
+      clearTimeout(timer)
+      const m = /Collected : (\d+)/.exec(stderr)
+      if (m === null) reject(new Error(`callgrind printed no count:\n${stderr.slice(-2000)}`))
+      else resolve(Number(m[1]))
+    })
+  })
+}
+
+try {
+  const base = await count(0)
+  const loaded = await count(requests)
+  const perRequest = (loaded - base) / requests
+  process.stdout.write(
+    `${values.server}: ${Math.round(perRequest).toLocaleString('en-US')} instructions per request ` +
+      `(user space; ${requests.toLocaleString('en-US')} requests, depth ${depth}, Node ${process.version})\n`,
+  )
+} finally {
+  prepared.cleanup()
+}
