@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { callgrindArgs, collectedInstructions, requireValgrind } from './lib/callgrind.ts'
 import { ROOT } from './lib/servers.ts'
 
 const { values } = parseArgs({
@@ -31,12 +32,7 @@ const { values } = parseArgs({
 })
 const requests = Math.max(1000, Number(values.requests))
 
-if (spawnSync('valgrind', ['--version']).status !== 0) {
-  process.stderr.write(
-    'protocol-instructions: valgrind is not installed (apt-get install valgrind)\n',
-  )
-  process.exit(2)
-}
+requireValgrind('protocol-instructions')
 
 const dir = mkdtempSync(join(tmpdir(), 'protocol-instructions-'))
 try {
@@ -80,21 +76,11 @@ if (total < 0) console.log(total)
 `,
   )
   const count = (n: number): number => {
-    const r = spawnSync(
-      'valgrind',
-      [
-        '--tool=callgrind',
-        '--callgrind-out-file=/dev/null',
-        process.execPath,
-        '--single-threaded',
-        script,
-        String(n),
-      ],
-      { encoding: 'utf8', timeout: 600_000 },
-    )
-    const m = /Collected : (\d+)/.exec(r.stderr)
-    if (m === null) throw new Error(`callgrind printed no count:\n${r.stderr.slice(-2000)}`)
-    return Number(m[1])
+    const r = spawnSync('valgrind', callgrindArgs(process.execPath, [script, String(n)]), {
+      encoding: 'utf8',
+      timeout: 600_000,
+    })
+    return collectedInstructions(r.stderr)
   }
   const base = count(0)
   const loaded = count(requests)

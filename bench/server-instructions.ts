@@ -9,9 +9,10 @@
  *
  * Servers are those of bench/servers (ours-raw, ours-framework, node-http, net-floor, …). Needs valgrind.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { parseArgs } from 'node:util'
+import { callgrindArgs, collectedInstructions, requireValgrind } from './lib/callgrind.ts'
 import { prepareServers } from './lib/servers.ts'
 
 const { values } = parseArgs({
@@ -24,12 +25,7 @@ const { values } = parseArgs({
 const requests = Math.max(100, Number(values.requests))
 const depth = Math.max(1, Number(values.depth))
 
-if (spawnSync('valgrind', ['--version']).status !== 0) {
-  process.stderr.write(
-    'server-instructions: valgrind is not installed (apt-get install valgrind)\n',
-  )
-  process.exit(2)
-}
+requireValgrind('server-instructions')
 
 const prepared = await prepareServers([values.server])
 const server = prepared.ready[0]
@@ -69,17 +65,10 @@ function load(port: number, n: number): Promise<void> {
 /** Instructions the server process executed for `n` requests (plus its start and exit). */
 function count(n: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      'valgrind',
-      [
-        '--tool=callgrind',
-        '--callgrind-out-file=/dev/null',
-        server!.command,
-        '--single-threaded',
-        ...server!.args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
-    )
+    const child = spawn('valgrind', callgrindArgs(server!.command, server!.args), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    })
     let stdout = ''
     let stderr = ''
     let started = false
@@ -102,9 +91,11 @@ function count(n: number): Promise<number> {
     })
     child.on('close', () => {
       clearTimeout(timer)
-      const m = /Collected : (\d+)/.exec(stderr)
-      if (m === null) reject(new Error(`callgrind printed no count:\n${stderr.slice(-2000)}`))
-      else resolve(Number(m[1]))
+      try {
+        resolve(collectedInstructions(stderr))
+      } catch (error) {
+        reject(error)
+      }
     })
   })
 }
