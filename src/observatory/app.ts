@@ -14,7 +14,7 @@ import { App, type Context, type Middleware } from '../framework/index.ts'
 import type { Logger } from '../transport/logger.ts'
 import type { Request, Response } from '../transport/types.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
-import { hostChecker, tokenChecker } from './guard.ts'
+import { hostChecker, sameOriginRequest, tokenChecker } from './guard.ts'
 import type { EventHub } from './hub.ts'
 import { encodeJson } from './json.ts'
 import { LIVE_CSS, LIVE_HTML, LIVE_ICON, LIVE_JS } from './live-page.ts'
@@ -140,11 +140,14 @@ function accessLog(write: (line: string) => void): Middleware {
 
 /**
  * TCP guards (Unix sockets are guarded by their file mode):
- * - Host allow-list, against DNS rebinding (guard.ts);
- * - cross-site browser requests: any web page may POST to 127.0.0.1 with a "simple" request (no preflight) and
- *   would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and `Sec-Fetch-Site`
- *   (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so a foreign origin is refused;
- * - the bearer token, when one is set.
+ * - Host allow-list, against DNS rebinding (guard.ts). A request without Host is accepted only where HTTP allows
+ *   it, HTTP/1.0 (RFC 9112 §3.2 requires Host in HTTP/1.1; the protocol core answers 400 without one): a
+ *   browser always sends Host, so rebinding cannot hide behind its absence;
+ * - requests from other origins' web pages: any web page may POST to 127.0.0.1 with a "simple" request (no
+ *   preflight) and would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and
+ *   `Sec-Fetch-Site` (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so any origin
+ *   other than the observatory's own (scheme, host and port) is refused (guard.ts, `sameOriginRequest`);
+ * - the bearer token, when one is set, on everything except `GET /health` (and its HEAD).
  */
 function guard(options: ObservatoryAppOptions): Middleware {
   const hostOk = hostChecker(options.allowHosts, options.bindAddress)
@@ -155,20 +158,29 @@ function guard(options: ObservatoryAppOptions): Middleware {
       await next()
       return undefined
     }
-    if (!hostOk(req.headers.get('host'))) {
+    const headers = req.headers
+    const host = headers.get('host')
+    if (host === undefined ? req.version !== '1.0' : !hostOk(host)) {
       return c.json(
         { error: 'Forbidden', message: 'Host header not allowed (use --allow-host)' },
         403,
       )
     }
-    if (!sameSiteRequest(req.headers.get('origin'), req.headers.get('sec-fetch-site'), hostOk)) {
-      return c.json({ error: 'Forbidden', message: 'cross-site requests are not accepted' }, 403)
+    const sameOrigin = sameOriginRequest({
+      method: req.method,
+      host,
+      origin: headers.get('origin'),
+      fetchSite: headers.get('sec-fetch-site'),
+      fetchMode: headers.get('sec-fetch-mode'),
+      fetchDest: headers.get('sec-fetch-dest'),
+    })
+    if (!sameOrigin) {
+      return c.json(
+        { error: 'Forbidden', message: 'requests from other origins are not accepted' },
+        403,
+      )
     }
-    if (
-      tokenOk !== undefined &&
-      req.path !== '/health' &&
-      !tokenOk(req.headers.get('authorization'))
-    ) {
+    if (tokenOk !== undefined && !isHealthCheck(req) && !tokenOk(headers.get('authorization'))) {
       return c.json({ error: 'Unauthorized' }, 401, [
         ['WWW-Authenticate', 'Bearer realm="observatory"'],
       ])
@@ -178,21 +190,9 @@ function guard(options: ObservatoryAppOptions): Middleware {
   }
 }
 
-/** No Origin (curl, hooks) or an Origin whose host passes the Host check (the live page), and not cross-site. */
-export function sameSiteRequest(
-  origin: string | undefined,
-  fetchSite: string | undefined,
-  hostOk: (host: string) => boolean,
-): boolean {
-  if (fetchSite !== undefined && fetchSite.trim().toLowerCase() === 'cross-site') return false
-  if (origin === undefined) return true
-  let host: string
-  try {
-    host = new URL(origin).host
-  } catch {
-    return false // "null" (sandboxed frames, file: pages) and anything unparsable
-  }
-  return host !== '' && hostOk(host)
+/** The one request open without the token: a liveness probe, which reads nothing and writes nothing. */
+function isHealthCheck(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.path === '/health'
 }
 
 /**

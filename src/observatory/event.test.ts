@@ -134,6 +134,37 @@ describe('payloadFromBody: json.loads(body) if body else {}, or {"_raw": ...}', 
     assert.equal(payloadJson(bytes('x', 0xe0, 0x80, 'y')), '{"_raw":"x\\ufffd\\ufffdy"}')
   })
 
+  it("turns Python's NaN and Infinity into _raw: every line written must be RFC 8259 JSON", () => {
+    // json.loads accepts these three names and the original prints them back (`{"n": NaN}`), which jq,
+    // JSON.parse and the live page reject.
+    for (const body of ['{"n":NaN}', '{"n":Infinity}', '{"n":-Infinity}', '{"a":[1,{"b":NaN}]}']) {
+      assert.deepEqual(payloadFromBody(bytes(body)), new Map([['_raw', body]]), body)
+      const line = encodeJson(
+        enrichEvent({ ts: new Date(0), event: 'E' }, payloadFromBody(bytes(body))),
+      )
+      assert.deepEqual(JSON.parse(line)._raw, body)
+    }
+    // Numbers JSON does have stay exactly as written, even when no float64 holds them.
+    assert.equal(encodeJson(payloadFromBody(bytes('{"n":1e400,"m":-0.0}'))), '{"n":1e400,"m":-0.0}')
+  })
+
+  it('writes only RFC 8259 JSON, whatever the body (property)', () => {
+    const text = fc.oneof(
+      fc.json(),
+      fc.constantFrom('NaN', 'Infinity', '-Infinity').map((n) => `{"x":${n}}`),
+      fc.string(),
+    )
+    fc.assert(
+      fc.property(text, (body) => {
+        const line = encodeJson(
+          enrichEvent({ ts: new Date(0), event: 'E' }, payloadFromBody(bytes(body))),
+        )
+        JSON.parse(line) // throws on anything that is not RFC 8259 JSON
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
   it('turns nesting beyond the depth limit into _raw (RecursionError in Python)', () => {
     const deep = `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`
     assert.deepEqual(payloadFromBody(bytes(deep)), new Map([['_raw', deep]]))
@@ -177,7 +208,7 @@ describe('formatTimestamp: datetime.isoformat(timespec="seconds") in UTC', () =>
   })
 })
 
-describe('enrichEvent: metadata first, payload merged as a Python dict', () => {
+describe("enrichEvent: metadata first and always the server's, then the payload", () => {
   const ts = new Date('2026-02-09T10:30:00.250Z')
 
   it('orders TCP metadata before the payload', () => {
@@ -206,17 +237,60 @@ describe('enrichEvent: metadata first, payload merged as a Python dict', () => {
     assert.deepEqual([...none.keys()], ['_ts', '_event'])
   })
 
-  it('lets payload keys replace metadata in place, as {**meta, **payload} does', () => {
-    // Python: {"_ts": "T", "_event": "E", "_client": "C", **{"_event": "x", "_ts": "y", "k": 1}}
-    //   == {"_ts": "y", "_event": "x", "_client": "C", "k": 1}
+  it('never lets the payload replace metadata; keeps its values under _from_payload', () => {
+    // The Python original ({**meta, **payload}) would write {"_ts": "y", "_event": "x", "_client": "C", "k": 1}:
+    // a deliberate difference, so that no payload can forge the time, the event or the peer's identity.
     const payload = parseJson('{"_event":"x","_ts":"y","k":1}') as JsonObject
     const event = enrichEvent({ ts, event: 'E', client: 'C' }, payload)
-    assert.equal(encodeJson(event), '{"_ts":"y","_event":"x","_client":"C","k":1}')
+    assert.equal(
+      encodeJson(event),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"E","_client":"C","k":1,' +
+        '"_from_payload":{"_event":"x","_ts":"y"}}',
+    )
     assert.equal(encodeJson(payload), '{"_event":"x","_ts":"y","k":1}', 'payload left alone')
   })
 
+  it('keeps forged peer credentials out of the top level, on either transport', () => {
+    const forged = parseJson(
+      '{"_peer_uid":0,"_peer_pid":1,"_ts":"2020-01-01T00:00:00+00:00","tool_name":"Bash"}',
+    ) as JsonObject
+    // Unix socket: the kernel's values win.
+    const unix = enrichEvent(
+      { ts, event: 'PreToolUse', peer: { pid: 4321, uid: 1000, gid: 1000 } },
+      forged,
+    )
+    assert.equal(
+      encodeJson(unix),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"PreToolUse","_peer_pid":4321,"_peer_uid":1000,' +
+        '"_peer_gid":1000,"tool_name":"Bash",' +
+        '"_from_payload":{"_peer_uid":0,"_peer_pid":1,"_ts":"2020-01-01T00:00:00+00:00"}}',
+    )
+    // TCP: no _peer_* field at the top level at all, since none came from the kernel.
+    const tcp = enrichEvent({ ts, event: 'PreToolUse', client: '127.0.0.1' }, forged)
+    assert.deepEqual([...tcp.keys()], ['_ts', '_event', '_client', 'tool_name', '_from_payload'])
+    // A Unix client cannot claim a TCP address either, nor fill _from_payload itself.
+    const sneaky = parseJson('{"_client":"10.0.0.1","_from_payload":{"_peer_uid":0}}') as JsonObject
+    const event = enrichEvent({ ts, event: 'E', peer: { uid: 1000 } }, sneaky)
+    assert.equal(
+      encodeJson(event),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"E","_peer_uid":1000,' +
+        '"_from_payload":{"_client":"10.0.0.1","_from_payload":{"_peer_uid":0}}}',
+    )
+  })
+
   it('keeps metadata first and payload order after (property)', () => {
-    const key = fc.oneof(fc.constantFrom('_ts', '_event', '_client', '_peer_pid'), fc.string())
+    const key = fc.oneof(
+      fc.constantFrom(
+        '_ts',
+        '_event',
+        '_client',
+        '_peer_pid',
+        '_peer_uid',
+        '_peer_gid',
+        '_from_payload',
+      ),
+      fc.string(),
+    )
     fc.assert(
       fc.property(fc.uniqueArray(key, { maxLength: 8 }), fc.boolean(), (keys, tcp) => {
         const payload: JsonObject = new Map(keys.map((k, i) => [k, String(i)]))
@@ -227,9 +301,29 @@ describe('enrichEvent: metadata first, payload merged as a Python dict', () => {
         const metaKeys = tcp
           ? ['_ts', '_event', '_client']
           : ['_ts', '_event', '_peer_pid', '_peer_uid', '_peer_gid']
-        const expectedKeys = [...metaKeys, ...keys.filter((k) => !metaKeys.includes(k))]
+        const reserved = [
+          '_ts',
+          '_event',
+          '_client',
+          '_peer_pid',
+          '_peer_uid',
+          '_peer_gid',
+          '_from_payload',
+        ]
+        const kept = keys.filter((k) => reserved.includes(k))
+        const expectedKeys = [
+          ...metaKeys,
+          ...keys.filter((k) => !reserved.includes(k)),
+          ...(kept.length > 0 ? ['_from_payload'] : []),
+        ]
         assert.deepEqual([...event.keys()], expectedKeys)
-        for (const [k, v] of payload) assert.equal(event.get(k), v)
+        const fromPayload = event.get('_from_payload')
+        for (const [k, v] of payload) {
+          if (reserved.includes(k)) assert.equal((fromPayload as JsonObject).get(k), v)
+          else assert.equal(event.get(k), v)
+        }
+        assert.equal(event.get('_ts'), '2026-02-09T10:30:00+00:00')
+        assert.equal(event.get('_event'), 'E')
       }),
       { numRuns: 300 },
     )

@@ -23,7 +23,10 @@
  *   `ValueError` (Python's int-to-string limit). Here the first becomes `_raw` and the second is kept, verbatim.
  */
 import type { JsonObject } from './json.ts'
-import { JsonNumber, JsonSyntaxError, parseJsonBytes } from './json.ts'
+import { JsonNumber, JsonSyntaxError, type ParseJsonOptions, parseJsonBytes } from './json.ts'
+
+/** Payloads are read as RFC 8259 JSON only (no `NaN`/`Infinity`): see {@link payloadFromBody}. */
+const RFC_8259: ParseJsonOptions = Object.freeze({ nonFinite: false })
 
 // ---------------------------------------------------------------------------------------------------------------
 // The event name: urllib.parse.parse_qs(query).get('event', ['Unknown'])[0]
@@ -104,11 +107,15 @@ export function eventNameFromQuery(query: string): string {
  * - anything else is `{"_raw": text}`, the body decoded as UTF-8 with U+FFFD for invalid bytes (Python's
  *   `body.decode("utf-8", errors="replace")`; a byte order mark is kept as U+FEFF). See the module comment for
  *   the cases where the original fails instead.
+ *
+ * Unlike `json.loads`, `NaN`, `Infinity` and `-Infinity` are not accepted: the original would print them back
+ * (`"n": NaN`), a line that `jq`, `JSON.parse` and the live page reject. Every line written is RFC 8259 JSON, so
+ * such a body is kept as `_raw` like any other body that is not JSON.
  */
 export function payloadFromBody(body: Uint8Array): JsonObject {
   if (body.length === 0) return new Map()
   try {
-    const value = parseJsonBytes(body)
+    const value = parseJsonBytes(body, RFC_8259)
     if (value instanceof Map) return value
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error
@@ -159,13 +166,38 @@ export function formatTimestamp(date: Date): string {
 }
 
 /**
+ * The metadata keys the server writes. They are the server's alone: a payload cannot set or replace them.
+ * `_from_payload` is the place where a payload's own values for these keys are kept (see {@link enrichEvent}).
+ */
+export const METADATA_KEYS: ReadonlySet<string> = new Set([
+  '_ts',
+  '_event',
+  '_client',
+  '_peer_pid',
+  '_peer_uid',
+  '_peer_gid',
+])
+
+/** Where {@link enrichEvent} keeps a payload's values for {@link METADATA_KEYS} (and for this key itself). */
+export const FROM_PAYLOAD_KEY = '_from_payload'
+
+/**
  * The event as the observatory prints it: metadata first, then the payload.
  *
  * Key order: `_ts`, `_event`, then `_client` (TCP) or whichever of `_peer_pid`, `_peer_uid`, `_peer_gid` are known
- * (Unix socket), then the payload's keys in their order. A payload key that is also a metadata key replaces the
- * metadata value *where it stands*: `{"_event": "x"}` from the client overwrites `_event` in second position. That
- * is Python's dict merge, which both originals use (`{**meta, **payload}` in the TCP variant,
- * `result.update(payload)` in the Unix one) and which `Map#set` reproduces.
+ * (Unix socket), then the payload's keys in their order.
+ *
+ * The metadata always wins. A payload key that is a metadata key (any of {@link METADATA_KEYS}, whatever the
+ * transport: a TCP client cannot add `_peer_uid`, a Unix client cannot add `_client`) does not reach the top
+ * level; its value is kept, not lost, under `_from_payload` (an object, in the payload's order), which comes after
+ * the payload's other keys. A payload's own `_from_payload` key goes there too, so that object always holds only
+ * what the payload said. So `{"_peer_uid": 0, "tool_name": "Bash"}` from uid 1000 is written as
+ * `{"_ts": …, "_event": …, "_peer_pid": …, "_peer_uid": 1000, "_peer_gid": …, "tool_name": "Bash",
+ * "_from_payload": {"_peer_uid": 0}}`.
+ *
+ * This is a deliberate difference from the Python original, whose dict merge (`{**meta, **payload}`,
+ * `result.update(payload)`) lets the payload replace the metadata: there, any client could claim to be root, or
+ * date its event in 2020. Here `_peer_*` are only ever what the kernel reported.
  *
  * Returns a new map; `payload` is not modified.
  */
@@ -180,6 +212,16 @@ export function enrichEvent(meta: EventMeta, payload: JsonObject): JsonObject {
     if (peer.uid !== undefined) event.set('_peer_uid', JsonNumber.of(peer.uid))
     if (peer.gid !== undefined) event.set('_peer_gid', JsonNumber.of(peer.gid))
   }
-  for (const [key, value] of payload) event.set(key, value)
+  let fromPayload: JsonObject | undefined
+  for (const [key, value] of payload) {
+    // Every reserved key starts with '_': one comparison spares the set lookup for ordinary keys.
+    if (key.charCodeAt(0) === 0x5f && (METADATA_KEYS.has(key) || key === FROM_PAYLOAD_KEY)) {
+      fromPayload ??= new Map()
+      fromPayload.set(key, value)
+    } else {
+      event.set(key, value)
+    }
+  }
+  if (fromPayload !== undefined) event.set(FROM_PAYLOAD_KEY, fromPayload)
   return event
 }

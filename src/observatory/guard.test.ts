@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { sameSiteRequest } from './app.ts'
-import { hostChecker, hostName, isLoopbackName, tokenChecker } from './guard.ts'
+import { hostChecker, hostName, isLoopbackName, sameOriginRequest, tokenChecker } from './guard.ts'
 
 test('hostName strips the port and IPv6 brackets, lower-cased', () => {
   assert.equal(hostName('LocalHost:23518'), 'localhost')
@@ -48,13 +47,44 @@ test('the token check wants exactly "Bearer <token>"', () => {
   assert.ok(!ok(undefined))
 })
 
-test('cross-site browser requests are refused; hooks and the live page pass', () => {
-  const hostOk = hostChecker([], '127.0.0.1')
-  assert.ok(sameSiteRequest(undefined, undefined, hostOk), 'curl and hooks send no Origin')
-  assert.ok(sameSiteRequest('http://127.0.0.1:23518', 'same-origin', hostOk), 'the live page')
-  assert.ok(sameSiteRequest('http://localhost:23518', undefined, hostOk))
-  assert.ok(!sameSiteRequest('http://evil.example', undefined, hostOk))
-  assert.ok(!sameSiteRequest('null', undefined, hostOk), 'sandboxed frames and file: pages')
-  assert.ok(!sameSiteRequest(undefined, 'cross-site', hostOk))
-  assert.ok(!sameSiteRequest('http://127.0.0.1:23518', 'cross-site', hostOk))
+test("only the observatory's own origin passes: scheme, host and port", () => {
+  const base = {
+    method: 'POST',
+    host: '127.0.0.1:23518',
+    fetchMode: undefined,
+    fetchDest: undefined,
+  }
+  const ok = (origin: string | undefined, fetchSite?: string, host: string | null = base.host) =>
+    sameOriginRequest({ ...base, host: host ?? undefined, origin, fetchSite })
+  assert.ok(ok(undefined), 'curl and hooks send no Origin')
+  assert.ok(ok('http://127.0.0.1:23518', 'same-origin'), 'the live page')
+  assert.ok(ok('http://LOCALHOST:23518', undefined, 'localhost:23518'))
+  assert.ok(ok('http://[::1]:23518', undefined, '[::1]:23518'))
+  assert.ok(ok('http://127.0.0.1', undefined, '127.0.0.1:80'), 'the default port is the same port')
+  assert.ok(ok(undefined, 'none'), 'typed into the address bar')
+  assert.ok(!ok('http://evil.example'))
+  assert.ok(!ok('null'), 'sandboxed frames and file: pages')
+  assert.ok(!ok('http://127.0.0.1:8080'), 'another local port')
+  assert.ok(!ok('http://localhost:3000'))
+  assert.ok(!ok('http://localhost:23518'), 'another name for the same port is another origin')
+  assert.ok(!ok('https://127.0.0.1:23518'))
+  assert.ok(!ok('http://127.0.0.1:23518', undefined, null), 'an Origin but no Host (HTTP/1.0)')
+  assert.ok(!ok(undefined, 'cross-site'))
+  assert.ok(!ok(undefined, 'same-site'), 'same-site: another port of this machine')
+  assert.ok(!ok('http://127.0.0.1:23518', 'cross-site'))
+})
+
+test('a top-level GET navigation from another site may open a page; nothing else may', () => {
+  const nav = {
+    host: '127.0.0.1:23518',
+    origin: undefined,
+    fetchSite: 'cross-site',
+    fetchMode: 'navigate',
+  }
+  assert.ok(sameOriginRequest({ ...nav, method: 'GET', fetchDest: 'document' }))
+  assert.ok(sameOriginRequest({ ...nav, method: 'HEAD', fetchDest: 'document' }))
+  assert.ok(!sameOriginRequest({ ...nav, method: 'POST', fetchDest: 'document' }), 'a form post')
+  assert.ok(!sameOriginRequest({ ...nav, method: 'GET', fetchDest: 'embed' }))
+  assert.ok(!sameOriginRequest({ ...nav, method: 'GET', fetchDest: 'object' }))
+  assert.ok(!sameOriginRequest({ ...nav, method: 'GET', fetchMode: 'no-cors', fetchDest: 'image' }))
 })

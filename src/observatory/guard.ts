@@ -65,3 +65,54 @@ export function tokenChecker(token: string): (authorization: string | undefined)
     return given.length === expected.length && timingSafeEqual(given, expected)
   }
 }
+
+/** What a browser says about where a request comes from (all absent for curl and Claude Code's hooks). */
+export interface RequestOrigin {
+  method: string
+  /** The Host header: the origin the browser is talking to (a browser cannot set it). */
+  host: string | undefined
+  /** `Origin` (RFC 6454 §7): sent by browsers with every POST and every cross-origin fetch. */
+  origin: string | undefined
+  /** Fetch Metadata: `Sec-Fetch-Site` (same-origin, same-site, cross-site, none), `-Mode` and `-Dest`. */
+  fetchSite: string | undefined
+  fetchMode: string | undefined
+  fetchDest: string | undefined
+}
+
+/**
+ * Is this request from the observatory's own origin (or from no browser page at all)?
+ *
+ * The observatory's origin is `http://` + the Host the request was sent to: scheme, host and port (RFC 6454 §4),
+ * so a page on another local port (`http://localhost:3000`, `http://127.0.0.1:8080`) is another origin, though it
+ * is "same-site" to a browser and its Host check passes. Refused:
+ * - an `Origin` that is not exactly that origin (and `null`: sandboxed frames, `file:` pages);
+ * - a `Sec-Fetch-Site` other than `same-origin` or `none` (typed in, a bookmark), except for a plain top-level
+ *   navigation (GET or HEAD, mode `navigate`, not into an `<object>` or `<embed>`), so that a link to the page
+ *   still opens it: the Fetch Metadata resource isolation policy. Navigating only reads the page.
+ * Hooks send neither header and pass.
+ */
+export function sameOriginRequest(request: RequestOrigin): boolean {
+  const site = request.fetchSite?.trim().toLowerCase()
+  if (site !== undefined && site !== 'same-origin' && site !== 'none' && !isNavigation(request)) {
+    return false
+  }
+  if (request.origin === undefined) return true
+  if (request.host === undefined) return false
+  try {
+    const from = new URL(request.origin)
+    const own = new URL(`http://${request.host.trim()}`)
+    return from.protocol === 'http:' && from.host === own.host
+  } catch {
+    return false // "null" and anything unparsable
+  }
+}
+
+function isNavigation(request: RequestOrigin): boolean {
+  const dest = request.fetchDest?.trim().toLowerCase()
+  return (
+    (request.method === 'GET' || request.method === 'HEAD') &&
+    request.fetchMode?.trim().toLowerCase() === 'navigate' &&
+    dest !== 'object' &&
+    dest !== 'embed'
+  )
+}

@@ -118,6 +118,14 @@ describe('parseJson: numbers keep their text', () => {
     assert.equal(encodeJson(parseJson(text)), text)
   })
 
+  it('refuses NaN, Infinity and -Infinity with nonFinite: false (RFC 8259 only)', () => {
+    for (const text of ['NaN', 'Infinity', '-Infinity', '[1,NaN]', '{"a":-Infinity}']) {
+      assert.throws(() => parseJson(text, { nonFinite: false }), JsonSyntaxError, text)
+      assert.throws(() => parseJsonBytes(Buffer.from(text), { nonFinite: false }), JsonSyntaxError)
+    }
+    assert.equal(encodeJson(parseJson('[-1,1e400]', { nonFinite: false })), '[-1,1e400]')
+  })
+
   it('reads NaN, Infinity and -Infinity (Python extras) and writes them back', () => {
     assert.equal(encodeJson(parseJson('[NaN,Infinity,-Infinity]')), '[NaN,Infinity,-Infinity]')
     assert.equal(syntaxError('-NaN').message, 'Expecting value: line 1 column 1 (char 0)')

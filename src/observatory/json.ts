@@ -147,6 +147,12 @@ export interface ParseJsonOptions {
    * default `sys.getrecursionlimit()` of 1000) and raises `RecursionError`.
    */
   maxDepth?: number
+  /**
+   * Accept Python's `NaN`, `Infinity` and `-Infinity` (default true, as `json.loads` does). With false, only
+   * RFC 8259 JSON is accepted: those names are a {@link JsonSyntaxError}, so whatever is parsed can be written
+   * back out as JSON that `JSON.parse`, `jq` and browsers read.
+   */
+  nonFinite?: boolean
 }
 
 /** The default for {@link ParseJsonOptions.maxDepth}. */
@@ -199,10 +205,12 @@ class Parser {
   private pos = 0
   private readonly text: string
   private readonly maxDepth: number
+  private readonly nonFinite: boolean
 
-  constructor(text: string, maxDepth: number) {
+  constructor(text: string, options: ParseJsonOptions) {
     this.text = text
-    this.maxDepth = maxDepth
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.nonFinite = options.nonFinite ?? true
   }
 
   parseDocument(): JsonValue {
@@ -261,19 +269,19 @@ class Parser {
         break
       // Python's extras: the names `float('nan')` and `float('inf')` are written as by `json.dumps`.
       case UPPER_N:
-        if (text.startsWith('NaN', start)) {
+        if (this.nonFinite && text.startsWith('NaN', start)) {
           this.pos = start + 3
           return new JsonNumber('NaN', CHECKED)
         }
         break
       case UPPER_I:
-        if (text.startsWith('Infinity', start)) {
+        if (this.nonFinite && text.startsWith('Infinity', start)) {
           this.pos = start + 8
           return new JsonNumber('Infinity', CHECKED)
         }
         break
       case MINUS:
-        if (text.startsWith('-Infinity', start)) {
+        if (this.nonFinite && text.startsWith('-Infinity', start)) {
           this.pos = start + 9
           return new JsonNumber('-Infinity', CHECKED)
         }
@@ -457,7 +465,7 @@ function isDigit(code: number): boolean {
 /**
  * Parses JSON text the way Python's `json.loads(text)` does with its defaults.
  *
- * Accepts RFC 8259 JSON plus `NaN`, `Infinity` and `-Infinity`; whitespace is space, tab, CR and LF only; raw
+ * Accepts RFC 8259 JSON plus `NaN`, `Infinity` and `-Infinity` (unless `options.nonFinite` is false); whitespace is space, tab, CR and LF only; raw
  * control characters inside strings are rejected; `\uXXXX` escapes may produce lone surrogates. Duplicate keys:
  * the last value wins, at the first key's position.
  *
@@ -469,7 +477,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
   if (text.charCodeAt(0) === 0xfeff) {
     throw JsonSyntaxError.at('Unexpected UTF-8 BOM (decode using utf-8-sig)', text, 0)
   }
-  return new Parser(text, options.maxDepth ?? DEFAULT_MAX_DEPTH).parseDocument()
+  return new Parser(text, options).parseDocument()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -653,7 +661,7 @@ export function parseJsonBytes(bytes: Uint8Array, options: ParseJsonOptions = {}
   const text = decodeJsonBytes(bytes)
   // Python checks for a BOM only when given a str; after decoding bytes, a U+FEFF left over (a second BOM) is
   // simply not whitespace, so the parser reports "Expecting value" at 0.
-  return new Parser(text, options.maxDepth ?? DEFAULT_MAX_DEPTH).parseDocument()
+  return new Parser(text, options).parseDocument()
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ test('Host must be a loopback name or --allow-host; Unix sockets are not Host-ch
     { headers: { Origin: 'http://evil.example', 'Content-Type': 'text/plain' } },
   )
   assert.equal(crossSite.status, 403)
-  assert.match(JSON.parse(crossSite.body).message, /cross-site/)
+  assert.match(JSON.parse(crossSite.body).message, /other origins/)
   const fetchMetadata = await postEvent(
     obs.tcp,
     'CrossSite',
@@ -88,9 +88,58 @@ test('Host must be a loopback name or --allow-host; Unix sockets are not Host-ch
     { headers: { Origin: `http://127.0.0.1:${port}` } },
   )
   assert.equal(sameOrigin.status, 200)
+  // A page on another local port is another origin, though the same site to a browser: refused.
+  for (const headers of [
+    { Origin: 'http://127.0.0.1:8080' },
+    { Origin: 'http://localhost:3000' },
+    { Origin: `http://localhost:${port}` }, // another name for this port is another origin too
+    { Origin: `https://127.0.0.1:${port}` },
+    { Origin: `http://127.0.0.1:${port}`, 'Sec-Fetch-Site': 'same-site' },
+    { 'Sec-Fetch-Site': 'same-site' },
+  ]) {
+    const reply = await postEvent(obs.tcp, 'CrossOrigin', {}, { headers })
+    assert.equal(reply.status, 403, JSON.stringify(headers))
+  }
+  // A link from another page still opens the live page (a top-level GET navigation only reads).
+  const navigation = await request(obs.tcp, {
+    path: '/',
+    headers: {
+      'Sec-Fetch-Site': 'same-site',
+      'Sec-Fetch-Mode': 'navigate',
+      'Sec-Fetch-Dest': 'document',
+    },
+  })
+  assert.equal(navigation.status, 200)
+  const embedded = await request(obs.tcp, {
+    path: '/',
+    headers: {
+      'Sec-Fetch-Site': 'same-site',
+      'Sec-Fetch-Mode': 'navigate',
+      'Sec-Fetch-Dest': 'embed',
+    },
+  })
+  assert.equal(embedded.status, 403)
   // HTTP/1.1 without a Host header is malformed (RFC 9112 §3.2).
   const noHost = await postEvent(obs.tcp, 'HostCheck', { host: 'none' }, { setHost: false })
   assert.equal(noHost.status, 400)
+  // HTTP/1.0 has no Host requirement; the original accepts it, and a rebinding browser always sends one.
+  const http10 = await RawHttp.connect(obs.tcp)
+  try {
+    const body = '{"host":"none, HTTP/1.0"}'
+    const reply = await http10.send(
+      `POST /hook?event=HostCheck HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    )
+    assert.equal(reply.status, 200)
+  } finally {
+    http10.close()
+  }
+  const http10Foreign = await RawHttp.connect(obs.tcp)
+  try {
+    const reply = await http10Foreign.send('GET /health HTTP/1.0\r\nHost: evil.example\r\n\r\n')
+    assert.equal(reply.status, 403, 'a wrong Host is refused in HTTP/1.0 as well')
+  } finally {
+    http10Foreign.close()
+  }
   // Over the Unix socket the file mode decides who may connect: any Host is fine.
   const unix = await postEvent(
     obs.unix,
@@ -102,7 +151,12 @@ test('Host must be a loopback name or --allow-host; Unix sockets are not Host-ch
 
   await obs.waitForStderr(/\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 200/, 7)
   const accepted = linesFor(obs, 'HostCheck').map((l) => JSON.parse(l).host)
-  assert.deepEqual(accepted, [...hosts.filter(([, s]) => s === 200).map(([h]) => h), 'unix'])
+  assert.deepEqual(accepted, [
+    ...hosts.filter(([, s]) => s === 200).map(([h]) => h),
+    'none, HTTP/1.0',
+    'unix',
+  ])
+  assert.deepEqual(linesFor(obs, 'CrossOrigin'), [], 'no refused request was recorded')
   // Refusals are in the access log too.
   assert.match(obs.stderr(), /\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 403\n/)
   await obs.stopCleanly()
@@ -140,7 +194,18 @@ test('--token: 401 without the bearer token, 200 with it; /health stays open; $O
       if (status === 401) assert.match(reply.headers['www-authenticate'] ?? '', /^Bearer /)
     }
     assert.equal((await request(obs.tcp, { path: '/health' })).status, 200)
+    assert.equal((await request(obs.tcp, { path: '/health', method: 'HEAD' })).status, 200)
     assert.equal((await request(obs.tcp, { path: '/stats' })).status, 401)
+    // Only GET /health is open: a hook POSTed to that path (the ingest route takes any path) needs the token.
+    for (const path of ['/health?event=PreToolUse', '/health', '/health/']) {
+      const bypass = await request(obs.tcp, {
+        method: 'POST',
+        path,
+        body: '{"tool_name":"Bash"}',
+        headers: { 'Content-Type': 'application/json' },
+      })
+      assert.equal(bypass.status, 401, `POST ${path} without the token`)
+    }
     const stats = await request(obs.tcp, {
       path: '/stats',
       headers: { Authorization: 'Bearer s3cret-token' },
