@@ -89,14 +89,15 @@ test('Host must be a loopback name or --allow-host; Unix sockets are not Host-ch
   )
   assert.equal(sameOrigin.status, 200)
   // A page on another local port is another origin, though the same site to a browser: refused.
-  for (const headers of [
+  const foreignOrigins: Record<string, string>[] = [
     { Origin: 'http://127.0.0.1:8080' },
     { Origin: 'http://localhost:3000' },
     { Origin: `http://localhost:${port}` }, // another name for this port is another origin too
     { Origin: `https://127.0.0.1:${port}` },
     { Origin: `http://127.0.0.1:${port}`, 'Sec-Fetch-Site': 'same-site' },
     { 'Sec-Fetch-Site': 'same-site' },
-  ]) {
+  ]
+  for (const headers of foreignOrigins) {
     const reply = await postEvent(obs.tcp, 'CrossOrigin', {}, { headers })
     assert.equal(reply.status, 403, JSON.stringify(headers))
   }
