@@ -87,7 +87,8 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     if (isUserError(error)) {
       process.stderr.write(`${error.message}\n`)
-      process.exitCode = 1
+      // The documented convention: 2 for a usage mistake, 1 for a failure at run time (a busy socket…).
+      process.exitCode = error.name === 'UsageError' ? 2 : 1
       return
     }
     const message = error instanceof Error ? error.message : String(error)

@@ -4,14 +4,14 @@
  */
 import { parseArgs } from 'node:util'
 import type { ObservatoryOptions } from '../observatory/options.ts'
+import { SOCKET_ENV, socketPathFrom } from '../observatory/socket-path.ts'
 
 export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-export const DEFAULT_SOCKET = '/tmp/claude-observatory.sock'
 export const DEFAULT_PORT = 23518
-export const ENV_SOCKET = 'CLAUDE_UNIX_HOOK_WATCHER'
+export const ENV_SOCKET = SOCKET_ENV
 export const ENV_PORT = 'CLAUDE_REST_HOOK_WATCHER'
 export const ENV_TOKEN = 'OBSERVATORY_TOKEN'
 
@@ -20,8 +20,10 @@ export const SERVE_HELP = `Usage: observatory serve [options]
 Receive Claude Code hook events (POST /hook?event=NAME, JSON body) and stream them as JSON lines.
 
 Listening (with neither --socket nor --port, nor their env vars, it listens on both defaults):
-  --socket PATH          Unix socket (default $${ENV_SOCKET}, else ${DEFAULT_SOCKET})
-  --mode OCTAL           socket file permissions (default 0660)
+  --socket PATH          Unix socket (default $${ENV_SOCKET}, else private to you:
+                         $XDG_RUNTIME_DIR/claude-observatory.sock, or without that variable
+                         <tmpdir>/claude-observatory-UID/observatory.sock in a 0700 directory)
+  --mode OCTAL           socket file permissions, e.g. 0660, 660 or 0o660 (default 0660)
   --port N               TCP port (default $${ENV_PORT}, else ${DEFAULT_PORT})
   --bind ADDR            TCP address (default 127.0.0.1)
 
@@ -77,13 +79,17 @@ export function parseServeArgs(
     try {
       port = parsePort(env[ENV_PORT] ?? '', `$${ENV_PORT}`)
     } catch (error) {
+      // The original warns and falls back to its default. Here the variable is ignored as if unset, so the
+      // defaults apply as they would without it: the default socket as well as the default port. (Taking the
+      // port alone would silently close the socket every installed hook sends to.)
       // The UsageError's message is a whole "Error: …" line; as a warning it keeps only the reason.
-      warn(`Warning: ${(error as Error).message.replace(/^Error: /, '')}; using ${DEFAULT_PORT}`)
-      port = DEFAULT_PORT
+      warn(
+        `Warning: ${(error as Error).message.replace(/^Error: /, '')}; ignoring it (default port ${DEFAULT_PORT})`,
+      )
     }
   }
   if (socket === undefined && port === undefined) {
-    socket = DEFAULT_SOCKET
+    socket = socketPathFrom(undefined, env)
     port = DEFAULT_PORT
   }
   if (socket === '') throw new UsageError('Error: --socket needs a path')
@@ -174,12 +180,15 @@ function cleanParseError(error: unknown): string {
   return `Error: ${message.split('\n', 1)[0]}`
 }
 
+/** `660`, `0660` or `0o660`: three octal digits at most, so the value is 0..0o777 by construction. */
 function parseOctal(text: string): number {
-  if (!/^0?o?[0-7]{1,4}$/.test(text))
-    throw new UsageError(`Error: --mode must be octal like 0660, not "${text}"`)
-  const mode = Number.parseInt(text.replace(/^0o/, ''), 8)
-  if (mode > 0o777) throw new UsageError(`Error: --mode must be at most 0777, not "${text}"`)
-  return mode
+  const digits = /^(?:0o|0)?([0-7]{1,3})$/i.exec(text)?.[1]
+  if (digits === undefined) {
+    throw new UsageError(
+      `Error: --mode must be octal permissions from 0 to 0777 like 0660, not "${text}"`,
+    )
+  }
+  return Number.parseInt(digits, 8)
 }
 
 function parsePort(text: string, what: string): number {

@@ -19,6 +19,7 @@ import type { ObservatoryOptions } from './options.ts'
 import { LogFileSink } from './sinks/log-file.ts'
 import { OutputSocketSink } from './sinks/output-socket.ts'
 import { type LineFormatter, StreamSink } from './sinks/stream.ts'
+import { prepareSocketDirectory } from './socket-path.ts'
 import { Stats } from './stats.ts'
 import { encodeYaml } from './yaml.ts'
 
@@ -56,6 +57,11 @@ export async function startObservatory(
         log: io.message,
       })
       sinks.push(stdout)
+    }
+    // Private directories are made and checked, shared ones named, before anything is created in them.
+    for (const path of [options.socket?.path, options.outputSocket]) {
+      const warning = path === undefined ? undefined : prepareSocketDirectory(path)
+      if (warning !== undefined) io.message(warning)
     }
     if (options.outputSocket !== undefined) {
       outputSocket = await OutputSocketSink.listen({ path: options.outputSocket, log: io.message })

@@ -2,8 +2,9 @@
  * Unix domain socket housekeeping: never steal a live server's socket, remove a stale one, and set the file's
  * mode before the first client can connect.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs'
+import { chmodSync, lstatSync, type Stats, statSync, unlinkSync } from 'node:fs'
 import { connect, type Server } from 'node:net'
+import { dirname } from 'node:path'
 
 /** A listen failure the user can act on (message is one clear line). */
 export class ListenError extends Error {
@@ -21,34 +22,68 @@ export class ListenError extends Error {
  * not a socket (a regular file, a directory): `ListenError` EEXIST (never delete the user's files).
  */
 export async function prepareUnixSocketPath(path: string): Promise<void> {
-  let isSocket: boolean
+  let stats: Stats
   try {
-    isSocket = lstatSync(path).isSocket()
+    stats = lstatSync(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw new ListenError(`cannot inspect ${path}: ${(error as Error).message}`, 'EACCES', {
-      cause: error,
-    })
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    throw new ListenError(
+      code === 'ENOTDIR'
+        ? `cannot listen on ${path}: ${missingDirectory(path) ?? 'a part of the path is not a directory'}`
+        : `cannot inspect ${path}: ${(error as Error).message}`,
+      code ?? 'EACCES',
+      { cause: error },
+    )
   }
-  if (!isSocket) {
+  if (!stats.isSocket()) {
     throw new ListenError(`${path} exists and is not a socket; refusing to replace it`, 'EEXIST')
   }
+  const owner = foreignOwner(stats)
   const alive = await probe(path)
   if (alive) {
-    throw new ListenError(`another server is already listening on ${path}`, 'EADDRINUSE')
+    throw new ListenError(
+      owner === undefined
+        ? `another server is already listening on ${path}`
+        : `another user (${owner}) is already listening on ${path}; it would receive what is sent there: ` +
+            'use a socket in a directory only you can write to',
+      'EADDRINUSE',
+    )
   }
   try {
     unlinkSync(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ListenError(
-        `cannot remove stale socket ${path}: ${(error as Error).message}`,
+        `cannot remove stale socket ${path}${owner === undefined ? '' : ` (it belongs to ${owner})`}: ` +
+          (error as Error).message,
         'EACCES',
-        {
-          cause: error,
-        },
+        { cause: error },
       )
     }
+  }
+}
+
+/** "uid N" when the file belongs to another user than this process's, else undefined. */
+function foreignOwner(stats: Stats): string | undefined {
+  const uid = process.getuid?.()
+  return uid === undefined || stats.uid === uid ? undefined : `uid ${stats.uid}`
+}
+
+/**
+ * Why a socket cannot be created at `path` because of its directory, in words: the directory does not exist or
+ * is not a directory. `undefined` when the directory is there. (libuv reports a missing directory of a Unix
+ * socket as EACCES, "permission denied", which sends people looking at permissions.)
+ */
+function missingDirectory(path: string): string | undefined {
+  const dir = dirname(path)
+  try {
+    return statSync(dir).isDirectory() ? undefined : `${dir} is not a directory`
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return `directory ${dir} does not exist`
+    if (code === 'ENOTDIR') return `${dir} is not a directory`
+    return undefined
   }
 }
 
@@ -84,10 +119,20 @@ export function listenUnix(
   mode: number,
   backlog = 511,
 ): Promise<void> {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    // Checked before anything is created: a NaN mode would otherwise leave a mode-000 socket file behind.
+    return Promise.reject(
+      new ListenError(`invalid mode for ${path}: ${String(mode)} (0 to 0o777)`, 'EINVAL'),
+    )
+  }
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
+      const reason =
+        error.code === 'EACCES' || error.code === 'ENOENT' || error.code === 'ENOTDIR'
+          ? (missingDirectory(path) ?? error.message)
+          : error.message
       reject(
-        new ListenError(`cannot listen on ${path}: ${error.message}`, error.code ?? 'EIO', {
+        new ListenError(`cannot listen on ${path}: ${reason}`, error.code ?? 'EIO', {
           cause: error,
         }),
       )
@@ -100,6 +145,8 @@ export function listenUnix(
         try {
           chmodSync(path, mode)
         } catch (error) {
+          // Do not leave a listener or a socket file behind: the caller never learns of this one.
+          server.close(() => removeUnixSocket(path))
           reject(
             new ListenError(`cannot set mode of ${path}: ${(error as Error).message}`, 'EPERM'),
           )

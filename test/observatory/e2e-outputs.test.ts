@@ -61,7 +61,7 @@ test('--tee: stdout and readers get the same lines; --tee alone is refused', {
   timeout: 120_000,
 }, async (t) => {
   const refused = await runCli(['serve', '--tee', '--port', '0'])
-  assert.equal(refused.code, 1)
+  assert.equal(refused.code, 2)
   assert.equal(refused.stderr, 'Error: --tee requires --output-socket\n')
   assert.equal(refused.stdout, '')
 

@@ -4,9 +4,10 @@
  * access log, --engine node and --trace.
  */
 import assert from 'node:assert/strict'
-import { statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { test } from 'node:test'
-import { DEFAULT_PORT, DEFAULT_SOCKET, parseServeArgs } from '../../src/cli/serve-args.ts'
+import { DEFAULT_PORT, parseServeArgs } from '../../src/cli/serve-args.ts'
+import { defaultSocketPath } from '../../src/observatory/socket-path.ts'
 import {
   type Observatory,
   postEvent,
@@ -341,11 +342,27 @@ test('--socket, --mode, --port, --bind and their environment variables', {
   assert.equal(override.port, undefined)
   await override.stopCleanly()
 
-  const bad = await runCli(['serve', '--socket', `${dir}/c.sock`, '--mode', 'rw-rw----'])
-  assert.equal(bad.code, 1)
-  assert.equal(bad.stderr, 'Error: --mode must be octal like 0660, not "rw-rw----"\n')
+  // Octal in any of its usual spellings; anything else is a usage error that leaves no file behind.
+  for (const [spelling, mode] of [
+    ['660', 0o660],
+    ['0o640', 0o640],
+    ['0O600', 0o600],
+  ] as const) {
+    const spelled = await startCli(t, ['--socket', `${dir}/m${spelling}.sock`, '--mode', spelling])
+    assert.equal(statSync(`${dir}/m${spelling}.sock`).mode & 0o777, mode, spelling)
+    await spelled.stopCleanly()
+  }
+  for (const spelling of ['rw-rw----', 'o660', '0o', '1777', '0o7777', '08', '']) {
+    const bad = await runCli(['serve', '--socket', `${dir}/c.sock`, '--mode', spelling])
+    assert.equal(bad.code, 2, spelling)
+    assert.equal(
+      bad.stderr,
+      `Error: --mode must be octal permissions from 0 to 0777 like 0660, not "${spelling}"\n`,
+    )
+    assert.equal(existsSync(`${dir}/c.sock`), false, `--mode ${spelling} leaves no socket file`)
+  }
   const unknown = await runCli(['serve', '--nope'])
-  assert.equal(unknown.code, 1)
+  assert.equal(unknown.code, 2)
   assert.match(unknown.stderr, /^Error: unknown option --nope/)
   const help = await runCli(['serve', '--help'])
   assert.equal(help.code, 0)
@@ -353,18 +370,68 @@ test('--socket, --mode, --port, --bind and their environment variables', {
   assert.equal(help.stderr, '')
 })
 
-test('parseServeArgs: $CLAUDE_REST_HOOK_WATCHER invalid → a warning and the default port', () => {
+test('socket paths: a shared directory is named at start, a missing one is said plainly', {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir(t)
+  // The original's /tmp/claude-observatory.sock, in a directory like /tmp (world-writable, sticky).
+  const shared = `${dir}/shared`
+  mkdirSync(shared)
+  chmodSync(shared, 0o1777)
+  const obs = await startCli(t, ['--socket', `${shared}/in.sock`, '--port', '0'])
+  assert.match(
+    obs.stderr(),
+    new RegExp(
+      `Warning: ${shared} is writable by every local user: one of them could create ${shared}/in\\.sock first`,
+    ),
+  )
+  assert.equal((await postEvent(obs.unix, 'Shared', {})).status, 200, 'a warning, not a refusal')
+  await obs.stopCleanly()
+  // The same for the output socket.
+  const out = await startCli(t, ['--port', '0', '--output-socket', `${shared}/out.sock`])
+  assert.match(out.stderr(), new RegExp(`Warning: ${shared} is writable by every local user`))
+  await out.stopCleanly()
+  // A private directory: no warning.
+  const quiet = await startCli(t, ['--socket', `${dir}/in.sock`, '--port', '0'])
+  assert.doesNotMatch(quiet.stderr(), /Warning/)
+  await quiet.stopCleanly()
+
+  for (const [flag, extra] of [
+    ['--socket', []],
+    ['--output-socket', ['--port', '0']],
+  ] as const) {
+    const missing = await runCli(['serve', flag, `${dir}/missing/x.sock`, ...extra])
+    assert.equal(missing.code, 1, flag)
+    assert.equal(
+      missing.stderr,
+      `cannot listen on ${dir}/missing/x.sock: directory ${dir}/missing does not exist\n`,
+    )
+  }
+})
+
+test('parseServeArgs: $CLAUDE_REST_HOOK_WATCHER invalid → a warning and the defaults, socket included', () => {
   for (const value of ['abc', '70000', '-1', '80a']) {
     const warnings: string[] = []
     const options = parseServeArgs([], { CLAUDE_REST_HOOK_WATCHER: value }, (m) => warnings.push(m))
     assert.ok(options !== 'help')
     assert.equal(options.tcp?.port, DEFAULT_PORT)
     assert.equal(options.tcp?.host, '127.0.0.1')
-    assert.equal(options.socket, undefined, 'the port variable alone: TCP only')
+    // An invalid variable is ignored as if unset: the default socket still opens (every installed hook uses it).
+    assert.deepEqual(options.socket, { path: defaultSocketPath({}), mode: 0o660 })
     assert.deepEqual(warnings, [
-      `Warning: $CLAUDE_REST_HOOK_WATCHER must be a port number 0-65535, not "${value}"; using ${DEFAULT_PORT}`,
+      `Warning: $CLAUDE_REST_HOOK_WATCHER must be a port number 0-65535, not "${value}"; ignoring it (default port ${DEFAULT_PORT})`,
     ])
   }
+  // A valid variable alone means TCP only, as in the original's TCP server.
+  const valid = parseServeArgs([], { CLAUDE_REST_HOOK_WATCHER: '4000' }, () => assert.fail())
+  assert.ok(valid !== 'help')
+  assert.equal(valid.tcp?.port, 4000)
+  assert.equal(valid.socket, undefined)
+  // An invalid --port is a usage error, not a fallback.
+  assert.throws(
+    () => parseServeArgs(['--port', 'abc'], {}, () => {}),
+    /--port must be a port number/,
+  )
   // An explicit --port is used and the variable is not even looked at.
   const warnings: string[] = []
   const explicit = parseServeArgs(['--port', '4000'], { CLAUDE_REST_HOOK_WATCHER: 'abc' }, (m) =>
@@ -376,7 +443,10 @@ test('parseServeArgs: $CLAUDE_REST_HOOK_WATCHER invalid → a warning and the de
   // Nothing given: both defaults.
   const none = parseServeArgs([], {}, () => assert.fail('no warning expected'))
   assert.ok(none !== 'help')
-  assert.deepEqual(none.socket, { path: DEFAULT_SOCKET, mode: 0o660 })
+  assert.deepEqual(none.socket, { path: defaultSocketPath({}), mode: 0o660 })
+  const xdg = parseServeArgs([], { XDG_RUNTIME_DIR: '/run/user/1000' }, () => assert.fail())
+  assert.ok(xdg !== 'help')
+  assert.equal(xdg.socket?.path, '/run/user/1000/claude-observatory.sock')
   assert.deepEqual(none.tcp, { port: DEFAULT_PORT, host: '127.0.0.1' })
 })
 

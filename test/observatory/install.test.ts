@@ -35,6 +35,7 @@ import {
   parseJson,
   stringifyJson,
 } from '../../src/observatory/install/json-tree.ts'
+import { defaultSocketPath } from '../../src/observatory/socket-path.ts'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 const scratch: string[] = []
@@ -111,7 +112,8 @@ function makeEnv(): Env {
   }
 }
 
-const SOCK = '/tmp/claude-observatory.sock'
+// The default socket is private to the user (not the original's /tmp/claude-observatory.sock): see socket-path.ts.
+const SOCK = defaultSocketPath({})
 const unixCommand = (event: string, socket = SOCK): string =>
   `curl -s --connect-timeout 0.5 --max-time 1 --unix-socket ${socket} -X POST -H 'Content-Type: application/json' -d @- 'http://localhost/hook?event=${event}' || true`
 const tcpCommand = (event: string, host = '127.0.0.1', port = 23518): string =>
@@ -507,6 +509,31 @@ describe('observatory install', () => {
     assert.equal(
       readFileSync(env.settings, 'utf8'),
       pretty({ hooks: { Stop: [unixGroup('Stop', '/tmp/x.sock')] } }),
+    )
+  })
+
+  it('installs the private default socket and warns about a socket in a shared directory', async () => {
+    const env = makeEnv()
+    const r = await env.run(['--project', '--yes', '--events', 'Stop'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.doesNotMatch(r.stderr, /warning/)
+    assert.equal(
+      JSON.parse(readFileSync(env.settings, 'utf8')).hooks.Stop[0].hooks[0].command,
+      unixCommand('Stop'),
+    )
+    // /tmp is writable by every user (mode 1777): another user could bind the path first.
+    const shared = await env.run([
+      '--project',
+      '--yes',
+      '--events',
+      'Stop',
+      '--socket',
+      '/tmp/claude-observatory.sock',
+    ])
+    assert.equal(shared.code, 0)
+    assert.match(
+      shared.stderr,
+      /^observatory install: warning: \/tmp is writable by every local user: one of them could create \/tmp\/claude-observatory\.sock first/m,
     )
   })
 

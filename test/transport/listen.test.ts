@@ -103,6 +103,35 @@ describe('Unix sockets', { timeout: 60_000 }, () => {
     await server.close()
     assert.ok(existsSync(path), 'close() does not remove a file it never bound')
   })
+
+  it('says in words that the directory does not exist (libuv says EACCES)', async (t) => {
+    const h = new Harness(t)
+    const path = join(h.tempDir(), 'missing', 'in.sock')
+    const server = h.own(createServer(peerHandler))
+    await assert.rejects(server.listen({ path }), {
+      name: 'ListenError',
+      message: `cannot listen on ${path}: directory ${join(path, '..')} does not exist`,
+    })
+    const file = join(h.tempDir(), 'file')
+    writeFileSync(file, '')
+    await assert.rejects(server.listen({ path: join(file, 'in.sock') }), {
+      name: 'ListenError',
+      message: new RegExp(`: ${file} is not a directory$`),
+    })
+    await server.close()
+  })
+
+  it('refuses an invalid mode before creating anything', async (t) => {
+    const h = new Harness(t)
+    const dir = h.tempDir()
+    for (const mode of [Number.NaN, -1, 0o1000, 1.5]) {
+      const path = join(dir, 'in.sock')
+      const server = h.own(createServer(peerHandler))
+      await assert.rejects(server.listen({ path, mode }), { name: 'ListenError', code: 'EINVAL' })
+      assert.equal(existsSync(path), false, `mode ${mode}: no socket file left behind`)
+      await server.close()
+    }
+  })
 })
 
 describe('TCP', { timeout: 60_000 }, () => {

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { SOCKET_ENV, sharedDirectoryWarning, socketPathFrom } from '../socket-path.ts'
 import {
   CommandError,
   type CommandIO,
@@ -35,10 +36,8 @@ import {
 } from './settings-file.ts'
 
 const NAME = 'observatory install'
-export const DEFAULT_SOCKET = '/tmp/claude-observatory.sock'
 export const DEFAULT_PORT = 23518
 export const DEFAULT_BIND = '127.0.0.1'
-export const SOCKET_ENV = 'CLAUDE_UNIX_HOOK_WATCHER'
 export const PORT_ENV = 'CLAUDE_REST_HOOK_WATCHER'
 
 const USAGE = `Usage: observatory install [--global | --project] [options]
@@ -55,7 +54,9 @@ Options:
                        tcp: curl to http://BIND:PORT
                        http: native HTTP hooks (Claude Code >= 2.1.63) to http://BIND:PORT
   --socket PATH        socket for --transport unix
-                       (default: $${SOCKET_ENV} or ${DEFAULT_SOCKET})
+                       (default: $${SOCKET_ENV}, else the serve default, private to you:
+                       $XDG_RUNTIME_DIR/claude-observatory.sock or
+                       <tmpdir>/claude-observatory-UID/observatory.sock)
   --port N             port for tcp/http (default: $${PORT_ENV} or ${DEFAULT_PORT})
   --bind ADDR          address for tcp/http (default: ${DEFAULT_BIND}); IPv6 literals allowed
   --events LIST        comma-separated events (default: all ${DEFAULT_EVENTS.length}:
@@ -176,15 +177,13 @@ function parseOptions(argv: string[], io: CommandIO): InstallOptions | 'help' {
     }
   }
 
-  let socketPath = DEFAULT_SOCKET
+  let socketPath = socketPathFrom(undefined, io.env)
   let host = DEFAULT_BIND
   let port = DEFAULT_PORT
   // --uninstall removes our hooks whatever their socket or port, so those are not needed (nor checked) then.
   if (!uninstall && transport === 'unix') {
-    const fromEnv = io.env[SOCKET_ENV]
     const source = values.socket !== undefined ? '--socket' : `$${SOCKET_ENV}`
-    socketPath =
-      values.socket ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_SOCKET)
+    socketPath = socketPathFrom(values.socket, io.env)
     if (!socketPath.startsWith('/')) {
       throw usageError(`${source} must be an absolute path (got '${socketPath}')`)
     }
@@ -263,6 +262,12 @@ async function install(argv: string[], io: CommandIO, prompter: Prompter): Promi
         `${NAME}: note: '${event}' is not one of the usual hook events; using it as given\n`,
       )
     }
+  }
+
+  if (!options.uninstall && options.target.transport === 'unix') {
+    const warning = sharedDirectoryWarning(options.target.socketPath)
+    if (warning !== undefined)
+      io.stderr.write(`${NAME}: ${warning.replace(/^Warning: /, 'warning: ')}\n`)
   }
 
   const scope = await chooseScope(options, io, prompter)
