@@ -105,8 +105,12 @@ export class Observatory {
   readonly #err: Buffer[] = []
   #exit: Exit | undefined
 
-  constructor(child: ChildProcess) {
+  /** True when the child leads a process group of its own, signalled as a whole (npm, npx and their child). */
+  readonly #group: boolean
+
+  constructor(child: ChildProcess, group = false) {
     this.child = child
+    this.#group = group
     assert.ok(child.pid !== undefined, 'the child process started')
     this.pid = child.pid
     child.stdout?.on('data', (chunk: Buffer) => this.#out.push(chunk))
@@ -161,9 +165,22 @@ export class Observatory {
     return this.stdoutLines()
   }
 
+  /** Send `signal` to the child (to its whole process group when it has one). */
+  kill(signal: NodeJS.Signals): void {
+    if (!this.#group) {
+      this.child.kill(signal)
+      return
+    }
+    try {
+      process.kill(-this.pid, signal)
+    } catch {
+      // the group is gone already
+    }
+  }
+
   /** Send `signal` and wait for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
-    if (this.running) this.child.kill(signal)
+    if (this.running) this.kill(signal)
     return this.exited
   }
 
@@ -194,21 +211,37 @@ export class Observatory {
  * Start `observatory serve ARGS` and wait for its banner (`… listening on <socket> and http://127.0.0.1:<port>`,
  * then `Press Ctrl+C to stop`). The process is stopped (SIGTERM, then SIGKILL) after the test if still running.
  */
-export async function startCli(
+export function startCli(
   t: TestContext,
   args: string[],
   options: { env?: Record<string, string | undefined> } = {},
 ): Promise<Observatory> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
+  return startServing(t, process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], options)
+}
+
+/**
+ * Start any command line that runs `observatory serve` (`npx observatory …`, `npm start --silent -- …`) in the
+ * repository, and wait for its banner. With `group`, the command runs in a process group of its own and is
+ * stopped as a group: npm and npx do not pass every signal on to the process they start.
+ */
+export async function startServing(
+  t: TestContext,
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; group?: boolean } = {},
+): Promise<Observatory> {
+  const group = options.group === true
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   })
-  const obs = new Observatory(child)
+  const obs = new Observatory(child, group)
   t.after(async () => {
     if (!obs.running) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    obs.kill('SIGTERM')
+    const timer = setTimeout(() => obs.kill('SIGKILL'), 10_000)
     await obs.exited
     clearTimeout(timer)
   })
