@@ -78,6 +78,11 @@ const CRLF = Buffer.from('\r\n', 'latin1')
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1')
 // why: shared immutable objects for the common cases cut three allocations per request (bench/protocol.bench.ts).
 const NO_FRAMING: Framing = Object.freeze({ kind: 'none' })
+/**
+ * Why a CONNECT request is refused (501). Exported so that the node:http adapter, where node hands CONNECT over
+ * apart from other requests, answers with the same words.
+ */
+export const CONNECT_REFUSED = 'CONNECT is not implemented: this is an origin server, not a tunnel'
 const END_OF_MESSAGE: EndOfMessageEvent = Object.freeze({ type: 'end-of-message' })
 
 /** How the response body is delimited (RFC 9112 §6.3, applied to what the application chose). */
@@ -149,6 +154,18 @@ export class ServerConnection {
   /** The request being received or answered, if any. */
   get currentRequest(): RequestEvent | undefined {
     return this.request
+  }
+
+  /**
+   * The request line of the head being read, once that line is complete and valid (undefined before, and
+   * after a request line that could not be parsed). When `nextEvent()` threw for a head that broke a later
+   * rule (a header, Host, a Content-Length past `maxBodySize`…), or the head never completed, this is what the
+   * refused request was: transports log it. Allocates only when asked.
+   */
+  get requestLine(): { method: string; target: string; version: '1.0' | '1.1' } | undefined {
+    const scan = this.scan
+    if (scan.fieldsStart < 0) return undefined
+    return { method: scan.method, target: scan.target, version: scan.version }
   }
 
   /** Bytes received but not consumed, and whether the peer has closed its side. */
@@ -320,6 +337,18 @@ export class ServerConnection {
       throw new LocalProtocolError('Host header is not a valid host', 'BAD_HOST')
     }
 
+    // CONNECT asks the recipient to become a tunnel (RFC 9110 §9.3.6), and "Any 2xx (Successful) response
+    // indicates that the sender (and all inbound proxies) will switch to tunnel mode immediately after the
+    // response header section". This is an origin server: it does not tunnel, so it must not let an application
+    // answer 2xx and then go on speaking HTTP. Refused here, once the head is known to be well formed, with 501:
+    // RFC 9110 §9.1, "An origin server that receives a request method that is unrecognized or not implemented
+    // SHOULD respond with the 501 (Not Implemented) status code". Not 405: that one means the method is known
+    // but not allowed for this resource, and needs an Allow header listing the ones that are (§15.5.6), which only
+    // the application knows. As for any head error, the connection closes after the answer.
+    if (head.method === 'CONNECT') {
+      throw new LocalProtocolError(CONNECT_REFUSED, 'METHOD_NOT_IMPLEMENTED', 501)
+    }
+
     // RFC 9112 §9.3: persistence.
     let close = false
     let keepAlive = false
@@ -332,8 +361,6 @@ export class ServerConnection {
     }
     this.theirKeepAlive = !close && (head.version === '1.1' || keepAlive)
     this.clientEndsConnection = !this.theirKeepAlive
-    // We do not tunnel: after answering CONNECT the connection closes.
-    if (head.method === 'CONNECT') this.theirKeepAlive = false
 
     // RFC 9112 §6.1 / §6.3: framing.
     let contentLength: number | undefined = 0
@@ -542,7 +569,6 @@ export class ServerConnection {
     // The client held its body back for a 100 we never sent: we cannot tell whether it will now send that body
     // or a new request, so this connection cannot be reused (unless the body has been read already).
     if (this.waitingFor100) keepAlive = false
-    if (method === 'CONNECT' && status < 300) keepAlive = false
 
     let framing: Framing
     let added = ''
@@ -688,38 +714,74 @@ function checkTargetForm(method: string, target: string): void {
     if (method === 'OPTIONS') return
     throw new LocalProtocolError('asterisk-form target is only for OPTIONS', 'BAD_TARGET')
   }
+  // §3.2.3: "The authority-form of request-target is only used for CONNECT requests". RFC 3986's grammar alone
+  // cannot tell `host:80` from an absolute-URI (scheme "host", path "80"), so the authority-form test comes
+  // first: a target that has the authority-form's shape is one, and with any other method it is an invalid
+  // request-target (§3: "Recipients of an invalid request-line SHOULD respond with either a 400 (Bad Request)
+  // error or a 301 …"; we do not guess a redirect). An absolute-form target has more than `host:port`
+  // (`http://host/path`), so it never matches.
+  if (AUTHORITY_FORM_RE.test(target)) {
+    throw new LocalProtocolError('authority-form target is only for CONNECT', 'BAD_TARGET')
+  }
   if (ABSOLUTE_FORM_RE.test(target)) return
   throw new LocalProtocolError('request-target is not in a valid form', 'BAD_TARGET')
 }
 
 /**
+ * Is this one element of a Transfer-Encoding list (RFC 9110 §10.1.4: transfer-coding = token *( OWS ";" OWS
+ * transfer-parameter )) the chunked coding? Coding names are case-insensitive (RFC 9112 §7), and chunked
+ * (§7.1) defines no parameter, so only the bare token is chunked: `chunked;foo=bar` names a coding this server
+ * does not know, and reading it as chunked is how two parsers come to disagree on where a body ends (§11.2).
+ * The one definition, for requests (checkTransferEncoding) and for the application's responses
+ * (serializeHeaders).
+ */
+function isChunkedCoding(coding: string): boolean {
+  return coding.trim().toLowerCase() === 'chunked'
+}
+
+/** The name of a transfer coding: the token before its parameters, lower-cased. */
+function codingName(coding: string): string {
+  return coding.split(';', 1)[0]!.trim().toLowerCase()
+}
+
+/**
  * RFC 9112 §6.1 / RFC 9110 §5.6.1: Transfer-Encoding = #transfer-coding. The final coding of a request must be
- * chunked, once; we implement no other coding, so any other is 501 (§6.1: "A server that receives a request
- * message with a transfer coding it does not understand SHOULD respond with 501").
+ * chunked (the bare token, see isChunkedCoding), once; we implement no other coding, so any other before it is
+ * 501 (§6.1: "A server that receives a request message with a transfer coding it does not understand SHOULD
+ * respond with 501 (Not Implemented)").
+ *
+ * A final coding that is not chunked — `gzip`, `xchunked`, and `chunked;foo=bar` alike — is 400, not 501: the
+ * body's length then cannot be known, and §6.3 item 4 settles that case with a MUST: "If a Transfer-Encoding
+ * header field is present in a request and the chunked transfer coding is not the final encoding, the message
+ * body length cannot be determined reliably; the server MUST respond with the 400 (Bad Request) status code and
+ * then close the connection." The 501 of §6.1 is left for codings before a real chunked, where the framing is
+ * known and only the content coding is not understood.
  */
 function checkTransferEncoding(values: string[]): void {
   const codings: string[] = []
   for (const value of values) {
     for (const item of value.split(',')) {
-      const name = item.split(';', 1)[0]!.trim().toLowerCase()
       // §5.6.1: "a recipient MUST parse and ignore a reasonable number of empty list elements".
-      if (name !== '') codings.push(name)
+      if (item.trim() !== '') codings.push(item)
     }
   }
   if (codings.length === 0) {
     throw new LocalProtocolError('Transfer-Encoding is empty', 'BAD_TRANSFER_ENCODING')
   }
-  if (codings[codings.length - 1] !== 'chunked') {
+  const last = codings[codings.length - 1]!
+  if (!isChunkedCoding(last)) {
     throw new LocalProtocolError(
-      'chunked is not the final transfer coding',
+      codingName(last) === 'chunked'
+        ? 'chunked takes no parameters: the final transfer coding is not chunked'
+        : 'chunked is not the final transfer coding',
       'BAD_TRANSFER_ENCODING',
     )
   }
-  if (codings.indexOf('chunked') !== codings.length - 1) {
+  if (codings.findIndex((c) => codingName(c) === 'chunked') !== codings.length - 1) {
     throw new LocalProtocolError('chunked applied more than once', 'BAD_TRANSFER_ENCODING')
   }
   if (codings.length > 1) {
-    const other = codings[0]!
+    const other = codingName(codings[0]!)
     if (!TOKEN_RE.test(other)) {
       throw new LocalProtocolError('transfer coding is not a token', 'BAD_TRANSFER_ENCODING')
     }
@@ -843,9 +905,11 @@ function serializeHeaders(init: HeaderInit | undefined, dropFraming: boolean): S
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') {
           if (dropFraming) return
+          // Any final coding but the bare `chunked` (`gzip`, `chunked;x`) is not ours to frame: the body goes
+          // out as given and the connection closes after it (RFC 9112 §6.1: the sender "MUST either apply
+          // chunked as the final transfer coding or terminate the message by closing the connection").
           const codings = value.split(',')
-          out.transferEncoding =
-            codings[codings.length - 1]!.trim().toLowerCase() === 'chunked' ? 'chunked' : 'other'
+          out.transferEncoding = isChunkedCoding(codings[codings.length - 1]!) ? 'chunked' : 'other'
         }
         break
     }

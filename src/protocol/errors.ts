@@ -12,6 +12,7 @@
 export type ProtocolErrorCode =
   | 'BAD_REQUEST_LINE'
   | 'BAD_METHOD'
+  | 'METHOD_NOT_IMPLEMENTED'
   | 'BAD_TARGET'
   | 'URI_TOO_LONG'
   | 'UNSUPPORTED_VERSION'

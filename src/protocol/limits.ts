@@ -4,6 +4,14 @@
  */
 export interface ProtocolLimits {
   /**
+   * Longest request method in bytes: the longest method the application implements. Past it: 501 Not
+   * Implemented (RFC 9112 §3: "A server that receives a method longer than any that it implements SHOULD
+   * respond with a 501 (Not Implemented) status code"). The longest method in the IANA registry is 17 bytes
+   * (UPDATEREDIRECTREF); 32 leaves room for extension methods. Judged from the method's own bytes, before the
+   * request line length (see readRequestHead); a value above `maxRequestLineSize` acts as `maxRequestLineSize`.
+   */
+  maxMethodSize: number
+  /**
    * Longest request line (method, target, version) in bytes, without its CRLF. Past it: 414 URI Too Long
    * (RFC 9112 §3: "a server that receives a request-target longer than any URI it wishes to parse MUST respond
    * with a 414"). nginx's default buffer is 8 KiB; RFC 9112 §3 recommends supporting at least 8000 octets.
@@ -31,6 +39,7 @@ export interface ProtocolLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
+  maxMethodSize: 32,
   maxRequestLineSize: 8 * 1024,
   maxHeaderSize: 16 * 1024,
   maxHeaderCount: 100,

@@ -84,6 +84,8 @@ export function readRequestHead(
       scan.scanned = end - start
       scan.lineStart = lineStart - start
       if (scan.fieldsStart < 0) {
+        // The method first, then the line's length: the order a complete line is judged in, below.
+        scanMethod(buf, start, end, limits)
         if (end - start > limits.maxRequestLineSize + 1) {
           throw new LocalProtocolError(
             `request line exceeds ${limits.maxRequestLineSize} bytes`,
@@ -91,7 +93,6 @@ export function readRequestHead(
             414,
           )
         }
-        checkMethodPrefix(buf, start, end)
       } else if (end - start > limits.maxHeaderSize) {
         throw new LocalProtocolError(
           `header section exceeds ${limits.maxHeaderSize} bytes`,
@@ -103,6 +104,21 @@ export function readRequestHead(
     }
     const contentEnd = lf > lineStart && buf[lf - 1] === CR ? lf - 1 : lf
     from = lf + 1
+    if (scan.fieldsStart < 0) {
+      // A complete request line is judged in the order an incomplete one is (method, then length), so where
+      // the reads split it never changes the answer.
+      const sp = scanMethod(buf, start, contentEnd, limits)
+      if (contentEnd - start > limits.maxRequestLineSize) {
+        throw new LocalProtocolError(
+          `request line exceeds ${limits.maxRequestLineSize} bytes`,
+          'URI_TOO_LONG',
+          414,
+        )
+      }
+      if (sp === -1) {
+        throw new LocalProtocolError('request line has no target', 'BAD_REQUEST_LINE')
+      }
+    }
     // RFC 9112 §2.2: a bare CR (one not followed by LF) makes the element invalid. Checked per line as it
     // completes, so `\r\r\n` where the empty line belongs is refused at once, not after more bytes.
     const cr = buf.indexOf(CR, lineStart)
@@ -122,13 +138,6 @@ export function readRequestHead(
       )
     }
     if (scan.fieldsStart < 0) {
-      if (contentEnd - start > limits.maxRequestLineSize) {
-        throw new LocalProtocolError(
-          `request line exceeds ${limits.maxRequestLineSize} bytes`,
-          'URI_TOO_LONG',
-          414,
-        )
-      }
       // Validate the request line as soon as it is complete: garbage (a TLS hello, a typo) is answered at
       // once instead of after a header section's worth of bytes.
       parseRequestLine(buf, start, contentEnd, scan)
@@ -147,16 +156,41 @@ export function readRequestHead(
   }
 }
 
-/** Fail fast on a first line whose method is not a token, before its line end arrives. */
-function checkMethodPrefix(buf: Uint8Array, start: number, end: number): void {
+/**
+ * The method of a request line starting at `start`, judged from the bytes in `[start, end)` alone: returns the
+ * offset of the SP that ends it, or -1 when no SP has arrived yet. Throws as soon as those bytes decide:
+ * - a byte that is not a tchar (RFC 9110 §5.6.2), or a line that starts with SP: 400 `BAD_METHOD`;
+ * - more than `maxMethodSize` tchars: 501 `METHOD_NOT_IMPLEMENTED`. RFC 9112 §3: "A server that receives a
+ *   method longer than any that it implements SHOULD respond with a 501 (Not Implemented) status code."
+ *
+ * The rule that keeps 501 and 414 apart whatever the reads: the method is the first element of the request
+ * line, so it is judged first, from its own bytes only, on an incomplete line as on a complete one, and before
+ * the line's length. When the line limit is reached before any SP, the method alone is longer than
+ * `min(maxMethodSize, maxRequestLineSize)`, which this scan has already answered with 501: a method that cannot
+ * fit in an acceptable request line is one the server cannot implement. 414 is left for lines whose method was
+ * acceptable (RFC 9112 §3: "A server that receives a request-target longer than any URI it wishes to parse MUST
+ * respond with a 414 (URI Too Long) status code"). The scan stops at the limit, so a method fed a byte at a time
+ * costs at most `maxMethodSize` bytes a call.
+ */
+function scanMethod(buf: Uint8Array, start: number, end: number, limits: ProtocolLimits): number {
+  const max = Math.min(limits.maxMethodSize, limits.maxRequestLineSize)
   for (let i = start; i < end; i++) {
     const b = buf[i]!
-    if (b === SP) return
-    if (TCHAR[b] === 0) {
-      if (b === CR && i + 1 === end) return // the CR of a line end whose LF has not arrived yet
-      throw new LocalProtocolError('request method is not a token', 'BAD_METHOD')
+    if (TCHAR[b] === 1) {
+      if (i - start === max) {
+        throw new LocalProtocolError(
+          `request method is longer than ${max} bytes`,
+          'METHOD_NOT_IMPLEMENTED',
+          501,
+        )
+      }
+      continue
     }
+    if (b === SP && i > start) return i
+    if (b === CR && i + 1 === end) return -1 // the CR of a line end whose LF has not arrived yet
+    throw new LocalProtocolError('request method is not a token', 'BAD_METHOD')
   }
+  return -1
 }
 
 /**
@@ -166,12 +200,9 @@ function checkMethodPrefix(buf: Uint8Array, start: number, end: number): void {
  * and no framing, and serving it would let a stray line be read as a request.
  */
 function parseRequestLine(buf: Uint8Array, start: number, end: number, scan: HeadScan): void {
+  // INVARIANT: scanMethod accepted the method and found the SP that ends it.
   let i = start
-  while (i < end && TCHAR[buf[i]!] === 1) i++
-  if (i === end) throw new LocalProtocolError('request line has no target', 'BAD_REQUEST_LINE')
-  if (buf[i] !== SP || i === start) {
-    throw new LocalProtocolError('request method is not a token', 'BAD_METHOD')
-  }
+  while (TCHAR[buf[i]!] === 1) i++
   scan.method = methodString(buf, start, i)
 
   const targetStart = i + 1

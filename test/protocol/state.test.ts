@@ -299,6 +299,30 @@ describe('after a protocol error', () => {
     assert.notEqual(conn.ourState, 'IDLE')
   })
 
+  test('CONNECT: refused with 501 before any application sees it; the tunnel bytes are never read', () => {
+    // RFC 9110 §9.3.6: a 2xx to CONNECT would switch the connection to a tunnel, which this server cannot be.
+    const conn = new ServerConnection()
+    const tunnel = 'GET /admin HTTP/1.1\r\nHost: a\r\n\r\n'
+    conn.receiveData(
+      bytes(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n${tunnel}`),
+    )
+    const err = catchRemote(() => conn.nextEvent())
+    assert.equal(err.code, 'METHOD_NOT_IMPLEMENTED')
+    assert.equal(err.statusHint, 501)
+    assert.equal(conn.theirState, 'ERROR')
+    assert.equal(conn.currentRequest, undefined)
+    const out =
+      wire(conn.send({ type: 'response', status: 501, headers: [['Content-Length', '0']] })) +
+      wire(conn.send(END))
+    const { heads } = parseResponses(out)
+    assert.equal(heads[0]!.status, 501)
+    assert.ok(hasToken(fieldValues(heads[0]!, 'connection'), 'close'))
+    assert.equal(conn.keepAlive, false)
+    assert.equal(conn.ourState, 'MUST_CLOSE')
+    catchRemote(() => conn.nextEvent())
+    assert.ok(text(conn.trailingData.data).endsWith(tunnel))
+  })
+
   test('413 for a too-large Content-Length, answered before any body is read', () => {
     const conn = new ServerConnection({ limits: { maxBodySize: 4 } })
     conn.receiveData(bytes('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n'))
@@ -419,15 +443,21 @@ describe('clientSentEverything: may the transport close without lingering? (RFC 
     assert.equal(conn.clientSentEverything, false)
   })
 
-  test('HTTP/1.0 without keep-alive: yes; CONNECT (closed by us, not by the client): no', () => {
+  test('HTTP/1.0 without keep-alive: yes; Content-Length with Transfer-Encoding (closed by us, not by the client): no', () => {
     const old = new ServerConnection()
     old.receiveData(bytes('GET / HTTP/1.0\r\n\r\n'))
     next(old)
     assert.equal(old.clientSentEverything, true)
-    const connect = new ServerConnection()
-    connect.receiveData(bytes('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'))
-    next(connect)
-    assert.equal(connect.clientSentEverything, false)
+    const both = new ServerConnection()
+    both.receiveData(
+      bytes(
+        'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ),
+    )
+    next(both)
+    next(both)
+    assert.equal(both.keepAlive, false)
+    assert.equal(both.clientSentEverything, false)
   })
 
   test('after a protocol error: no', () => {

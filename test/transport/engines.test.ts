@@ -5,8 +5,9 @@
  *
  * Every case here is identical. Left out, because node:http answers them itself before any handler runs, with
  * its own bytes: malformed requests (node's 400 has no body and no Date), oversized header sections (431),
- * a head that times out (408), unknown transfer codings and expectations, CONNECT. Those are protocol-core
- * behaviour, tested against the raw engine alone (test/protocol/, errors.test.ts).
+ * a head that times out (408), unknown transfer codings and expectations. Those are protocol-core behaviour,
+ * tested against the raw engine alone (test/protocol/, errors.test.ts). CONNECT is in the table: node hands it
+ * over apart, and the adapter answers it with the raw engine's 501 (neither engine tunnels).
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -112,6 +113,8 @@ interface Case {
   request: string | Buffer
   /** The response answers HEAD (no body follows). */
   head?: boolean
+  /** The status both engines must give, and whether the connection must then close, where that is the point. */
+  expect?: { status: number; closed: boolean }
 }
 
 const chunkedBody =
@@ -181,6 +184,12 @@ const cases: Case[] = [
     name: 'POST with Content-Length: 0',
     request: 'POST /query HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n',
   },
+  // RFC 9110 §9.3.6: a 2xx would switch the connection to a tunnel; an origin server refuses, and closes.
+  {
+    name: 'CONNECT → 501 and close, on both (no tunnel)',
+    request: 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    expect: { status: 501, closed: true },
+  },
 ]
 
 interface Engine {
@@ -236,6 +245,10 @@ describe('raw engine and node:http adapter answer alike', { timeout: 120_000 }, 
         `bodies differ: ${node.body.length} vs ${raw.body.length}`,
       )
       assert.equal(node.closed, raw.closed)
+      if (c.expect !== undefined) {
+        assert.equal(raw.status, c.expect.status)
+        assert.equal(raw.closed, c.expect.closed)
+      }
     })
   }
 

@@ -86,6 +86,8 @@ const closed: ExpectedEvent = { type: 'connection-closed' }
 const get = (target = '/', extra = ''): string => `GET ${target} HTTP/1.1\r\n${HOST}${extra}\r\n`
 /** The events of `get(target)` with no extra fields: the request and its (empty) end. */
 const getEvents = (target = '/'): ExpectedEvent[] => [request('GET', target), eom()]
+/** A complete request hidden where it must never be read as one (behind a body, in a refused tunnel). */
+const SMUGGLED = `GET /admin HTTP/1.1\r\n${HOST}\r\n`
 /** A chunked POST head with a Host field. */
 const CHUNKED_HEAD = `POST /up HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked\r\n\r\n`
 const chunkedRequest = request('POST', '/up', [HOST_PAIR, ['Transfer-Encoding', 'chunked']], {
@@ -283,16 +285,16 @@ const normal: RequestVector[] = [
     getEvents('HTTP://EXAMPLE.COM/'),
   ),
   ok(
-    'CONNECT with authority-form',
-    'RFC 9112 §3.2.3',
-    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
-    [request('CONNECT', 'example.com:443', [['Host', 'example.com:443']]), eom()],
+    'absolute-form whose authority has a port',
+    'RFC 9112 §3.2.2',
+    get('http://example.com:8080/path'),
+    getEvents('http://example.com:8080/path'),
   ),
   ok(
-    'CONNECT with an IPv6 literal',
-    'RFC 9112 §3.2.3',
-    'CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n',
-    [request('CONNECT', '[::1]:443', [['Host', '[::1]:443']]), eom()],
+    'absolute-form with an authority and no path',
+    'RFC 9112 §3.2.2',
+    get('http://example.com'),
+    getEvents('http://example.com'),
   ),
   ok('OPTIONS with asterisk-form', 'RFC 9112 §3.2.4', `OPTIONS * HTTP/1.1\r\n${HOST}\r\n`, [
     request('OPTIONS', '*'),
@@ -471,6 +473,70 @@ const requestLine: RequestVector[] = [
   ),
   bad('authority-form with GET', 'RFC 9112 §3.2.3', get('127.0.0.1:8080'), 'BAD_TARGET', 400),
   bad('IPv6 authority-form with GET', 'RFC 9112 §3.2.3', get('[::1]:8080'), 'BAD_TARGET', 400),
+  // `host:80` is also an absolute-URI by RFC 3986's grammar alone (scheme "host", path "80").
+  bad(
+    'authority-form with a host name and GET',
+    'RFC 9112 §3.2.3',
+    get('host:80'),
+    'BAD_TARGET',
+    400,
+  ),
+  bad(
+    'authority-form with POST',
+    'RFC 9112 §3.2.3',
+    `POST example.com:443 HTTP/1.1\r\n${HOST}Content-Length: 0\r\n\r\n`,
+    'BAD_TARGET',
+    400,
+  ),
+  bad(
+    'authority-form with OPTIONS',
+    'RFC 9112 §3.2.3',
+    `OPTIONS example.com:443 HTTP/1.1\r\n${HOST}\r\n`,
+    'BAD_TARGET',
+    400,
+  ),
+  bad(
+    'asterisk-form with HEAD',
+    'RFC 9112 §3.2.4',
+    `HEAD * HTTP/1.1\r\n${HOST}\r\n`,
+    'BAD_TARGET',
+    400,
+  ),
+  bad(
+    'asterisk-form with a lower-case options method',
+    'RFC 9112 §3.2.4',
+    `options * HTTP/1.1\r\n${HOST}\r\n`,
+    'BAD_TARGET',
+    400,
+  ),
+  bad(
+    'CONNECT is refused: this server does not tunnel',
+    'RFC 9110 §9.3.6',
+    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
+  bad(
+    'CONNECT to an IPv6 literal is refused too',
+    'RFC 9110 §9.3.6',
+    'CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n',
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
+  bad(
+    'CONNECT from an HTTP/1.0 client is refused',
+    'RFC 9110 §9.3.6',
+    'CONNECT example.com:443 HTTP/1.0\r\n\r\n',
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
+  bad(
+    'CONNECT followed by tunnel bytes: refused, the bytes never read as a request',
+    'RFC 9110 §9.3.6',
+    `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n${SMUGGLED}`,
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
   bad(
     'CONNECT with origin-form',
     'RFC 9112 §3.2.3',
@@ -594,6 +660,83 @@ const requestLine: RequestVector[] = [
     get(`/${'x'.repeat(9000)}`),
     'URI_TOO_LONG',
     414,
+  ),
+  ok(
+    'method exactly maxMethodSize long',
+    'RFC 9112 §3',
+    `ABCDEFGH / HTTP/1.1\r\n${HOST}\r\n`,
+    [request('ABCDEFGH', '/'), eom()],
+    { limits: { maxMethodSize: 8 } },
+  ),
+  bad(
+    'method one byte over maxMethodSize, in a short line',
+    'RFC 9112 §3',
+    `ABCDEFGHI / HTTP/1.1\r\n${HOST}\r\n`,
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+    { limits: { maxMethodSize: 8 } },
+  ),
+  bad(
+    'method over the default maxMethodSize',
+    'RFC 9112 §3',
+    `${'M'.repeat(33)} / HTTP/1.1\r\n${HOST}\r\n`,
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
+  bad(
+    'method longer than the whole request line limit: 501, not 414',
+    'RFC 9112 §3',
+    `${'A'.repeat(9000)} / HTTP/1.1\r\n${HOST}\r\n`,
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+  ),
+  bad(
+    'long method, answered before its SP arrives',
+    'RFC 9112 §3',
+    'A'.repeat(40),
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+    { partial: true },
+  ),
+  bad(
+    'line limit reached before any SP: the method alone is too long, 501',
+    'RFC 9112 §3',
+    'A'.repeat(40),
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+    { limits: { maxRequestLineSize: 32, maxMethodSize: 100 }, partial: true },
+  ),
+  bad(
+    'over-long method with a long target: the method decides',
+    'RFC 9112 §3',
+    get(`/${'x'.repeat(40)}`).replace('GET', 'ABCDEFGHI'),
+    'METHOD_NOT_IMPLEMENTED',
+    501,
+    { limits: { maxMethodSize: 8, maxRequestLineSize: 32 } },
+  ),
+  bad(
+    'acceptable method with a long target: 414',
+    'RFC 9112 §3',
+    get(`/${'x'.repeat(40)}`).replace('GET', 'ABCDEFGH'),
+    'URI_TOO_LONG',
+    414,
+    { limits: { maxMethodSize: 8, maxRequestLineSize: 32 } },
+  ),
+  bad(
+    'a bad method byte decides before the line limit, however the line arrives',
+    'RFC 9112 §3',
+    `G(T /${'x'.repeat(40)}`,
+    'BAD_METHOD',
+    400,
+    { limits: { maxRequestLineSize: 32 }, partial: true },
+  ),
+  bad(
+    'a bad method byte in a complete over-long line: 400, not 414',
+    'RFC 9112 §3',
+    get(`/${'x'.repeat(40)}`).replace('GET', 'G(T'),
+    'BAD_METHOD',
+    400,
+    { limits: { maxRequestLineSize: 32 } },
   ),
 ]
 
@@ -987,7 +1130,6 @@ const contentLength: RequestVector[] = [
 
 const withCoding = (values: readonly string[], body: string, version = '1.1'): string =>
   `POST / HTTP/${version}\r\n${HOST}${values.map((v) => `Transfer-Encoding: ${v}\r\n`).join('')}\r\n${body}`
-const SMUGGLED = `GET /admin HTTP/1.1\r\n${HOST}\r\n`
 
 const transferEncoding: RequestVector[] = [
   ok(
@@ -1041,6 +1183,55 @@ const transferEncoding: RequestVector[] = [
     withCoding([''], ''),
     'BAD_TRANSFER_ENCODING',
     400,
+  ),
+  bad(
+    'chunked with a parameter is not the chunked coding',
+    'RFC 9112 §6.3',
+    withCoding(['chunked;foo=bar'], '0\r\n\r\n'),
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'chunked with a parameter after OWS',
+    'RFC 9112 §6.3',
+    withCoding(['CHUNKED ; foo=bar'], '0\r\n\r\n'),
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'chunked with an empty parameter',
+    'RFC 9112 §6.3',
+    withCoding(['chunked;'], '0\r\n\r\n'),
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'chunked with a parameter on a second field line',
+    'RFC 9112 §6.3',
+    withCoding(['gzip', 'chunked;q=1'], '0\r\n\r\n'),
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'chunked with a parameter, then chunked',
+    'RFC 9112 §6.1',
+    withCoding(['chunked;foo=bar, chunked'], '0\r\n\r\n'),
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'chunked with a parameter and a smuggled request behind it',
+    'RFC 9112 §6.3',
+    `POST / HTTP/1.1\r\n${HOST}Transfer-Encoding: chunked;foo=bar\r\nContent-Length: 5\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+    'BAD_TRANSFER_ENCODING',
+    400,
+  ),
+  bad(
+    'a coding with a parameter before chunked',
+    'RFC 9112 §6.1',
+    withCoding(['gzip;level=1, chunked'], ''),
+    'UNSUPPORTED_TRANSFER_ENCODING',
+    501,
   ),
   bad(
     'a coding that merely contains chunked',

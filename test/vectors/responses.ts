@@ -209,6 +209,32 @@ export const RESPONSE_VECTORS: readonly ResponseVector[] = [
     },
   },
   {
+    name: 'Transfer-Encoding: chunked;x from the app is not chunked: body as given, then close',
+    rfc: 'RFC 9112 §6.1',
+    request: GET,
+    sends: [response(200, [['Transfer-Encoding', 'chunked;x']]), body('abc'), end],
+    expect: {
+      status: 200,
+      fields: { 'transfer-encoding': ['chunked;x'], 'content-length': [] },
+      connectionToken: 'close',
+      body: 'abc',
+      keepAlive: false,
+    },
+  },
+  {
+    name: 'Transfer-Encoding: gzip, chunked;x from the app, whole body: not chunked either',
+    rfc: 'RFC 9112 §6.1',
+    request: GET,
+    sends: [response(200, [['Transfer-Encoding', 'gzip, chunked;x']])],
+    expect: {
+      status: 200,
+      fields: { 'transfer-encoding': ['gzip, chunked;x'], 'content-length': [] },
+      connectionToken: 'close',
+      body: '',
+      keepAlive: false,
+    },
+  },
+  {
     name: 'Content-Length from the app: no Transfer-Encoding, body sent as is',
     rfc: 'RFC 9112 §6.2',
     request: GET,
