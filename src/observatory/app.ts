@@ -11,8 +11,9 @@
  * acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
 import { App, type Context, type Middleware } from '../framework/index.ts'
+import { RequestBodyError } from '../transport/index.ts'
 import type { Logger } from '../transport/logger.ts'
-import type { Request, Response } from '../transport/types.ts'
+import type { RejectInfo, Request, Response } from '../transport/types.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { hostChecker, sameOriginRequest, tokenChecker } from './guard.ts'
 import type { EventHub } from './hub.ts'
@@ -41,6 +42,11 @@ export interface ObservatoryApp {
   app: App
   /** End every live-page stream (shutdown: they would otherwise hold the server open). */
   endLiveStreams(): void
+  /**
+   * The server's `onReject`: a request the transport refused before the app saw it (malformed, a body over
+   * --max-body, a head too slow…) is counted in /stats `rejected` and gets its access line like any other.
+   */
+  onReject(info: RejectInfo): void
 }
 
 const EMPTY_JSON_200: Response = Object.freeze({
@@ -83,14 +89,29 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
 
   const ingest = async (c: Context): Promise<Response> => {
     const request = c.req
-    const body = await request.body(options.maxBodySize)
+    let body: Uint8Array
+    try {
+      body = await request.body(options.maxBodySize)
+    } catch (error) {
+      // A body past --max-body without a Content-Length saying so (413), a broken chunked body (400), one too
+      // slow (408): refused like the transport's rejections and counted with them in /stats `rejected`. The
+      // framework answers it, so its access line is the usual one.
+      if (error instanceof RequestBodyError) stats.recordRejected(error.status)
+      throw error
+    }
     const ts = new Date()
     const event = eventNameFromQuery(request.query)
     const payload = payloadFromBody(body)
     const enriched = enrichEvent(peerMeta(request, ts, event), payload)
     const line = `${encodeJson(enriched)}\n`
     const tool = payload.get('tool_name')
-    await hub.publish(line, { event, ts, tool: typeof tool === 'string' ? tool : undefined })
+    const toolUseId = payload.get('tool_use_id')
+    await hub.publish(line, {
+      event,
+      ts,
+      tool: typeof tool === 'string' ? tool : undefined,
+      toolUseId: typeof toolUseId === 'string' ? toolUseId : undefined,
+    })
     return EMPTY_JSON_200
   }
   // The original accepts a hook on any path; /hook is what every config uses.
@@ -99,10 +120,15 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     tags: ['hooks'],
   })
 
+  const writeAccess = options.accessLog
   return {
     app,
     endLiveStreams: () => {
       for (const end of live) end()
+    },
+    onReject: (info) => {
+      stats.recordRejected(info.status)
+      writeAccess?.(rejectedAccessLine(info))
     },
   }
 }
@@ -136,6 +162,17 @@ function accessLog(write: (line: string) => void): Middleware {
     const req = c.req
     write(`[HTTP] ${req.method} ${req.target} HTTP/${req.version} ${c.res?.status ?? 500}`)
   }
+}
+
+/**
+ * The access line of a request refused by the transport: the same layout as `accessLog`'s, `-` for what was not
+ * read (`[HTTP] - - - 400 …` when the request line itself was malformed), then the reason. Control characters
+ * from the client are shown as `?` so a line cannot forge another or drive the terminal.
+ */
+export function rejectedAccessLine(info: RejectInfo): string {
+  const version = info.version === undefined ? '-' : `HTTP/${info.version}`
+  const line = `[HTTP] ${info.method ?? '-'} ${info.target ?? '-'} ${version} ${info.status} ${info.reason}`
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
 /**

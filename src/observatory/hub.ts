@@ -23,6 +23,8 @@ export interface EventMeta {
   ts: Date
   /** The payload's `tool_name`, when it has one (for the top-tools statistics). */
   tool?: string
+  /** The payload's `tool_use_id`, when it has one (top tools count a call once: stats.ts). */
+  toolUseId?: string
 }
 
 /** An output the hub writes every line to. */

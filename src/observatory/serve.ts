@@ -80,7 +80,7 @@ export async function startObservatory(
     for (const sink of sinks) hub.addSink(sink)
 
     const logger = io.logger ?? stderrLogger()
-    const { app, endLiveStreams } = createObservatoryApp({
+    const { app, endLiveStreams, onReject } = createObservatoryApp({
       hub,
       stats,
       maxBodySize: options.maxBodySize,
@@ -100,6 +100,7 @@ export async function startObservatory(
       limits: { maxBodySize: options.maxBodySize },
       trace: options.trace ? (text: string) => process.stderr.write(text) : undefined,
       logger,
+      onReject,
     }
     if (options.engine === 'node') {
       const { createNodeHttpServer } = await import('../transport/node-adapter.ts')

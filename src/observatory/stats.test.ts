@@ -123,18 +123,82 @@ describe('Stats', () => {
 
   it('folds names beyond maxNames into "(other)"', () => {
     const f = fixture({ maxNames: 2 })
-    f.record('A', 't1')
-    f.record('B', 't2')
-    f.record('C', 't3')
-    f.record('D', 't4')
-    f.record('A', 't1')
+    for (const tool of ['t1', 't2', 't3', 't4', 't1']) f.record('PreToolUse', tool)
+    f.record('A')
+    f.record('B')
+    f.record('C')
+    f.record('A')
     const s = f.stats.snapshot()
-    assert.deepEqual(s.eventsByType, { A: 2, '(other)': 2, B: 1 })
+    assert.deepEqual(s.eventsByType, { PreToolUse: 5, A: 2, '(other)': 2 })
     assert.deepEqual(s.topTools, [
       { tool: '(other)', count: 2 },
       { tool: 't1', count: 2 },
       { tool: 't2', count: 1 },
     ])
+  })
+
+  it('counts one per tool call: PreToolUse, not its PermissionRequest and PostToolUse', () => {
+    const f = fixture()
+    const call = (tool: string, id: string, events: string[]): void => {
+      for (const event of events) {
+        f.stats.record({ event, ts: new Date(START), tool, toolUseId: id })
+      }
+    }
+    call('Bash', 'b1', ['PreToolUse', 'PermissionRequest', 'PostToolUse'])
+    call('Bash', 'b2', ['PreToolUse', 'PostToolUseFailure'])
+    call('Read', 'r1', ['PreToolUse', 'PostToolUse'])
+    // Its PostToolUse already ended the call: a second one with the same id is not a new call either.
+    call('Read', 'r1', ['PermissionRequest'])
+    const s = f.stats.snapshot()
+    assert.deepEqual(s.topTools, [
+      { tool: 'Bash', count: 2 },
+      { tool: 'Read', count: 1 },
+    ])
+    assert.equal(s.eventsByType.PreToolUse, 3)
+    assert.equal(s.totalEvents, 8)
+  })
+
+  it('counts a PostToolUse whose PreToolUse was not received', () => {
+    const f = fixture()
+    // Started during the call (its PreToolUse came earlier): the call is counted on its PostToolUse.
+    f.stats.record({ event: 'PostToolUse', ts: new Date(START), tool: 'Edit', toolUseId: 'e0' })
+    // A normal call after it: counted once.
+    f.stats.record({ event: 'PreToolUse', ts: new Date(START), tool: 'Edit', toolUseId: 'e1' })
+    f.stats.record({ event: 'PostToolUse', ts: new Date(START), tool: 'Edit', toolUseId: 'e1' })
+    assert.deepEqual(f.stats.snapshot().topTools, [{ tool: 'Edit', count: 2 }])
+
+    // Without tool_use_id: PostToolUse counts while no PreToolUse at all has been received (hooks installed
+    // without PreToolUse), and no longer once PreToolUse events arrive.
+    const g = fixture()
+    g.record('PostToolUse', 'Bash', 2)
+    g.record('PostToolUseFailure', 'Bash')
+    g.record('PermissionRequest', 'Bash')
+    assert.deepEqual(g.stats.snapshot().topTools, [{ tool: 'Bash', count: 3 }])
+    g.record('PreToolUse', 'Bash')
+    g.record('PostToolUse', 'Bash')
+    assert.deepEqual(g.stats.snapshot().topTools, [{ tool: 'Bash', count: 4 }])
+  })
+
+  it('forgets the oldest open calls past its bound (a PreToolUse whose call never ends)', () => {
+    const f = fixture()
+    for (let i = 0; i < 5000; i++) {
+      f.stats.record({ event: 'PreToolUse', ts: new Date(START), tool: 'Task', toolUseId: `t${i}` })
+    }
+    // The newest calls are still open: their PostToolUse is not a new call; the oldest were forgotten.
+    f.stats.record({ event: 'PostToolUse', ts: new Date(START), tool: 'Task', toolUseId: 't4999' })
+    assert.deepEqual(f.stats.snapshot().topTools, [{ tool: 'Task', count: 5000 }])
+    f.stats.record({ event: 'PostToolUse', ts: new Date(START), tool: 'Task', toolUseId: 't0' })
+    assert.deepEqual(f.stats.snapshot().topTools, [{ tool: 'Task', count: 5001 }])
+  })
+
+  it('counts refused requests by status', () => {
+    const f = fixture()
+    assert.deepEqual(f.stats.snapshot().rejected, { total: 0, byStatus: {} })
+    f.stats.recordRejected(413)
+    f.stats.recordRejected(400)
+    f.stats.recordRejected(413)
+    assert.deepEqual(f.stats.snapshot().rejected, { total: 3, byStatus: { '400': 1, '413': 2 } })
+    assert.equal(f.stats.snapshot().totalEvents, 0, 'a refused request is not an event')
   })
 
   it('merges extra counters into a JSON-able snapshot', () => {

@@ -1,6 +1,6 @@
 /**
  * Live statistics about the events the hub published: totals, per event type, the rate over the last minute,
- * and the most used tools.
+ * and the most used tools; and the requests the server refused before the application saw them.
  *
  * The rate uses a ring of 60 per-second counters instead of a timer: each slot is "the events of second S", and
  * the ring is moved forward lazily, whenever an event arrives or a snapshot is taken, by clearing the slots of the
@@ -18,6 +18,17 @@ export interface StatsOptions {
    * counted under `"(other)"`. Both come from clients, so this keeps memory bounded. Default 1000.
    */
   maxNames?: number
+}
+
+/**
+ * Requests refused for what the client sent at the HTTP level: those the transport answered itself (malformed,
+ * a declared body past the limit, a head too slow: its `onReject`), and hook bodies that failed to read (past
+ * --max-body while arriving, broken, too slow). Not the application's own refusals (401, 403, 404…).
+ */
+export interface RejectedCounts {
+  total: number
+  /** Status code → count, lowest status first. */
+  byStatus: Record<string, number>
 }
 
 /** One entry of the top-tools list. */
@@ -40,13 +51,22 @@ export interface StatsSnapshot {
   eventsPerSecond: number
   /** Per-second counts for the last 60 seconds, oldest first, the current second last. */
   perSecond: number[]
-  /** The most used tools, most used first; ties in name order. */
+  /**
+   * The most used tools, most used first; ties in name order. One count per tool call, not per event: see
+   * `Stats.record` for which events count.
+   */
   topTools: ToolCount[]
+  /** Requests refused for what the client sent (malformed, too large, too slow), by status. */
+  rejected: RejectedCounts
 }
 
 /** The ring's length: one slot per second of the window. */
 const WINDOW = 60
 const OTHER = '(other)'
+/** Most `tool_use_id`s of PreToolUse events remembered until their PostToolUse (the oldest are forgotten). */
+const MAX_OPEN_CALLS = 4096
+/** Longer ids are not remembered (they come from clients; Claude Code's are about 30 characters). */
+const MAX_CALL_ID_LENGTH = 256
 
 export class Stats {
   readonly #now: () => number
@@ -59,6 +79,11 @@ export class Stats {
   #total = 0
   readonly #byType = new Map<string, number>()
   readonly #byTool = new Map<string, number>()
+  /** `tool_use_id`s of the PreToolUse events whose PostToolUse has not arrived, oldest first. */
+  readonly #openCalls = new Set<string>()
+  #sawPreToolUse = false
+  #rejectedTotal = 0
+  readonly #rejectedByStatus = new Map<number, number>()
 
   constructor(options: StatsOptions = {}) {
     this.#now = options.now ?? Date.now
@@ -68,17 +93,61 @@ export class Stats {
     this.#newestSecond = Math.floor(this.#startedMs / 1000)
   }
 
-  /** Count one event. Its second is taken from `meta.ts`, the moment the server received it. */
+  /**
+   * Count one event. Its second is taken from `meta.ts`, the moment the server received it.
+   *
+   * Top tools count tool calls, not events: one call sends PreToolUse, maybe PermissionRequest, then PostToolUse
+   * or PostToolUseFailure, all with the same `tool_name`. The rule:
+   * - PreToolUse counts the call (its `tool_use_id` is remembered until the call ends);
+   * - PostToolUse and PostToolUseFailure count only a call whose PreToolUse was not received: their
+   *   `tool_use_id` was not remembered (the observatory started during the call, or PreToolUse is not among the
+   *   hooks installed), or, for an event without a `tool_use_id`, no PreToolUse has been received at all;
+   * - PermissionRequest and every other event never count (they belong to a call counted otherwise).
+   */
   record(meta: EventMeta): void {
     this.#total++
     bump(this.#byType, meta.event, this.#maxNames)
-    if (meta.tool !== undefined) bump(this.#byTool, meta.tool, this.#maxNames)
+    if (meta.tool !== undefined && this.#isNewToolCall(meta)) {
+      bump(this.#byTool, meta.tool, this.#maxNames)
+    }
 
     const second = Math.floor(meta.ts.getTime() / 1000)
     this.#advanceTo(second)
     // Concurrent requests may be stamped a little out of order: an event from an earlier second still inside
     // the window goes to that second's slot; one older than the window only counts in the totals.
     if (second > this.#newestSecond - WINDOW) this.#slots[mod(second, WINDOW)] += 1
+  }
+
+  /** Count a refused request: the transport's `onReject`, or a hook body that could not be read. */
+  recordRejected(status: number): void {
+    this.#rejectedTotal++
+    this.#rejectedByStatus.set(status, (this.#rejectedByStatus.get(status) ?? 0) + 1)
+  }
+
+  /** Whether this event starts a tool call not counted yet (the rule is on `record`). */
+  #isNewToolCall(meta: EventMeta): boolean {
+    const id =
+      meta.toolUseId !== undefined && meta.toolUseId.length <= MAX_CALL_ID_LENGTH
+        ? meta.toolUseId
+        : undefined
+    switch (meta.event) {
+      case 'PreToolUse':
+        this.#sawPreToolUse = true
+        if (id !== undefined) {
+          this.#openCalls.delete(id)
+          this.#openCalls.add(id)
+          if (this.#openCalls.size > MAX_OPEN_CALLS) {
+            this.#openCalls.delete(this.#openCalls.values().next().value!)
+          }
+        }
+        return true
+      case 'PostToolUse':
+      case 'PostToolUseFailure':
+        if (id === undefined) return !this.#sawPreToolUse
+        return !this.#openCalls.delete(id)
+      default:
+        return false
+    }
   }
 
   /** The statistics now, with `extra` (readers connected, drop counters...) merged in. */
@@ -107,6 +176,12 @@ export class Stats {
       topTools: sortedCounts(this.#byTool)
         .slice(0, this.#topTools)
         .map(([tool, count]) => ({ tool, count })),
+      rejected: {
+        total: this.#rejectedTotal,
+        byStatus: Object.fromEntries(
+          [...this.#rejectedByStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => [String(s), n]),
+        ),
+      },
     }
     return { ...base, ...(extra as Extra) }
   }

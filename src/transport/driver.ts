@@ -34,7 +34,7 @@ import type { Logger } from './logger.ts'
 import { type BodyHooks, IncomingRequest, RequestBodyError } from './request.ts'
 import { type ReadPath, startReading } from './socket-reader.ts'
 import type { WireTrace } from './trace.ts'
-import type { Body, Handler, Peer, Response } from './types.ts'
+import type { Body, Handler, Peer, RejectInfo, Response } from './types.ts'
 
 export interface DriverOptions {
   readonly handler: Handler
@@ -47,6 +47,8 @@ export interface DriverOptions {
   readonly logger: Logger
   readonly trace: WireTrace | undefined
   readonly readPath: ReadPath
+  /** Told of every request the driver answers itself, before a handler saw it (server.ts `onReject`). */
+  readonly onReject: ((info: RejectInfo) => void) | undefined
 }
 
 /** What the driver is waiting for; each phase has its own deadline (checked by the server's sweep). */
@@ -490,8 +492,28 @@ export class ConnectionDriver {
           Buffer.from(`${reasonPhrase(status)}: ${error.message}\n`),
         ),
       ])
+      this.rejected(status, error.message)
     }
     this.closeGracefully()
+  }
+
+  /** Report a request answered here, before any handler saw it; the callback's own failure is only logged. */
+  private rejected(status: number, reason: string): void {
+    const onReject = this.options.onReject
+    if (onReject === undefined) return
+    const line = this.conn.requestLine
+    try {
+      onReject({
+        status,
+        reason,
+        method: line?.method,
+        target: line?.target,
+        version: line?.version,
+        peer: this.peer,
+      })
+    } catch (error) {
+      this.options.logger.error(`connection #${this.id}: onReject failed: ${describe(error)}`)
+    }
   }
 
   private write(chunks: Uint8Array[]): void {
@@ -609,6 +631,7 @@ export class ConnectionDriver {
         this.options.logger.debug(`connection #${this.id}: request head timed out`)
         if (this.answering === undefined && this.conn.ourState === 'IDLE') {
           this.write([cannedResponse(408, 'the request head took too long')])
+          this.rejected(408, 'the request head took too long')
         }
         this.closeGracefully()
         break

@@ -25,5 +25,5 @@ export {
 } from './server.ts'
 export { type ReadPath, sharedBufferSupported } from './socket-reader.ts'
 export { createWireTrace, type WireTrace } from './trace.ts'
-export type { Body, Handler, Peer, Request, Response } from './types.ts'
+export type { Body, Handler, Peer, RejectInfo, Request, Response } from './types.ts'
 export { ListenError } from './unix-socket.ts'

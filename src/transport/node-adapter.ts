@@ -16,8 +16,9 @@
  *
  * Where node decides alone, the bytes differ: its own protocol errors (400, 431, 408 have node's bodies), a
  * connection past `maxConnections` (we answer 503 as the raw engine does, but node may already have read a request),
- * a large unread body (node drains it whatever its size; the raw engine closes past `maxDrainBytes`), CONNECT
- * (node emits it apart; the adapter does not serve it). Timeouts map onto node's: `headersTimeout`,
+ * a large unread body (node drains it whatever its size; the raw engine closes past `maxDrainBytes`). CONNECT,
+ * which node hands over apart ('connect'), is refused with the raw engine's 501 and the connection closed (this is
+ * an origin server: it does not tunnel). Timeouts map onto node's: `headersTimeout`,
  * `requestTimeout = headersTimeout + bodyTimeout`, `keepAliveTimeout`.
  */
 import {
@@ -25,8 +26,10 @@ import {
   type IncomingMessage,
   type Server as NodeServer,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http'
 import type { Socket } from 'node:net'
+import { CONNECT_REFUSED } from '../protocol/connection.ts'
 import { HeaderFields, type HeaderInit } from '../protocol/headers.ts'
 import { DEFAULT_LIMITS } from '../protocol/limits.ts'
 import { reasonPhrase } from '../protocol/status.ts'
@@ -41,15 +44,23 @@ import {
   type ListenerAddress,
   type ListenOptions,
   listenTcp,
+  reportReject,
   type ServerOptions,
+  tcpPeer,
 } from './server.ts'
-import type { Handler, Peer, Request, Response } from './types.ts'
+import type { Handler, Peer, RejectInfo, Request, Response } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
 /** The raw engine's options that mean something on node:http (limits: `maxBodySize` and `maxHeaderSize`). */
 export type NodeServerOptions = Pick<
   ServerOptions,
-  'limits' | 'headersTimeout' | 'bodyTimeout' | 'keepAliveTimeout' | 'maxConnections' | 'logger'
+  | 'limits'
+  | 'headersTimeout'
+  | 'bodyTimeout'
+  | 'keepAliveTimeout'
+  | 'maxConnections'
+  | 'logger'
+  | 'onReject'
 >
 
 export function createNodeHttpServer(
@@ -74,6 +85,7 @@ class NodeAdapterServer implements HttpServer {
   private readonly bodyTimeout: number
   private readonly keepAliveTimeout: number
   private readonly maxConnections: number
+  private readonly onReject: ((info: RejectInfo) => void) | undefined
   private readonly listeners: { server: NodeServer; address: ListenerAddress }[] = []
   private readonly sockets = new Set<Socket>()
   private readonly peers = new WeakMap<Socket, Peer>()
@@ -89,6 +101,7 @@ class NodeAdapterServer implements HttpServer {
     this.bodyTimeout = options.bodyTimeout ?? 60_000
     this.keepAliveTimeout = options.keepAliveTimeout ?? 5_000
     this.maxConnections = options.maxConnections ?? 10_000
+    this.onReject = options.onReject
   }
 
   get addresses(): readonly ListenerAddress[] {
@@ -115,9 +128,14 @@ class NodeAdapterServer implements HttpServer {
     // Before node's own 'connection' listener: refuse past maxConnections, remember the peer.
     server.prependListener('connection', (socket: Socket) => this.accept(socket, unixPath))
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, false))
+    // Without a listener node destroys a CONNECT's socket without a word; the raw engine answers 501.
+    server.on('connect', (req: IncomingMessage, socket: Socket) => this.refuseConnect(req, socket))
     // With a listener here, node leaves 100 Continue to us: sent only when the handler reads the body.
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
       this.serve(req, res, true),
+    )
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+      this.clientError(error, socket),
     )
     return server
   }
@@ -150,6 +168,11 @@ class NodeAdapterServer implements HttpServer {
       }
       socket.end(cannedResponse(503, 'too many open connections', 'Retry-After: 1\r\n'))
       setTimeout(() => socket.destroy(), 1000).unref()
+      reportReject(this.onReject, this.logger, {
+        status: 503,
+        reason: 'too many open connections',
+        peer: unixPath !== undefined ? { transport: 'unix', path: unixPath } : tcpPeer(socket),
+      })
       return
     }
     this.sockets.add(socket)
@@ -159,6 +182,27 @@ class NodeAdapterServer implements HttpServer {
 
   // ---- requests --------------------------------------------------------------------------------
 
+  /**
+   * CONNECT asks for a tunnel (RFC 9110 §9.3.6), which an origin server does not provide: the same 501 and close
+   * as the raw engine's protocol core (protocol/connection.ts), written on the socket node has handed over. What
+   * the client sends after the head is read and dropped until it closes, or for a second at most.
+   */
+  private refuseConnect(req: IncomingMessage, socket: Socket): void {
+    if (this.rejected.has(socket)) return
+    socket.on('error', () => {})
+    socket.resume()
+    socket.end(cannedResponse(501, CONNECT_REFUSED))
+    setTimeout(() => socket.destroy(), 1000).unref()
+    reportReject(this.onReject, this.logger, {
+      status: 501,
+      reason: CONNECT_REFUSED,
+      method: req.method,
+      target: req.url,
+      version: req.httpVersion === '1.0' ? '1.0' : '1.1',
+      peer: this.peers.get(socket) ?? peerOf(socket, undefined),
+    })
+  }
+
   private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const socket = req.socket
     if (this.rejected.has(socket)) return
@@ -166,12 +210,16 @@ class NodeAdapterServer implements HttpServer {
     const request = new NodeRequest(req, res, peer, this.maxBodySize, expectsContinue)
     // The raw engine refuses a declared body past maxBodySize before any handler runs (a protocol error).
     if (request.contentLength !== undefined && request.contentLength > this.maxBodySize) {
-      this.sendError(
-        res,
-        413,
-        `body of ${request.contentLength} bytes exceeds ${this.maxBodySize}`,
-        true,
-      )
+      const reason = `body of ${request.contentLength} bytes exceeds ${this.maxBodySize}`
+      this.sendError(res, 413, reason, true)
+      reportReject(this.onReject, this.logger, {
+        status: 413,
+        reason,
+        method: request.method,
+        target: request.target,
+        version: request.version,
+        peer,
+      })
       return
     }
     let result: Response | Promise<Response>
@@ -189,6 +237,39 @@ class NodeAdapterServer implements HttpServer {
     } else {
       this.send(request, res, result)
     }
+  }
+
+  /**
+   * node:http's parser refused what the client sent (or a head timed out). Answered exactly as node does without
+   * a 'clientError' listener (lib/_http_server.js `socketOnError`: a bodiless 400, 408, 413 or 431 that closes),
+   * and reported to `onReject` when a response went out for a request no handler has seen.
+   * why: with a 'clientError' listener node answers nothing itself; this one keeps node's bytes.
+   */
+  private clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    // A request in flight (node's private `_httpMessage`): its handler has seen it and answers for it.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+    if (socket.writable && (inFlight == null || !inFlight.headersSent)) {
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? 431
+          : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+            ? 413
+            : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+              ? 408
+              : 400
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`)
+      // A connection that sent nothing gets node's 408 after headersTimeout, but made no request (the raw
+      // engine closes it without a word): not reported.
+      if (inFlight == null && !this.rejected.has(socket) && socket.bytesRead > 0) {
+        const reason = (error as { reason?: unknown }).reason
+        reportReject(this.onReject, this.logger, {
+          status,
+          reason: typeof reason === 'string' && reason !== '' ? reason : error.message,
+          peer: this.peers.get(socket) ?? peerOf(socket, undefined),
+        })
+      }
+    }
+    socket.destroy(error)
   }
 
   private handlerFailed(request: NodeRequest, res: ServerResponse, error: unknown): void {

@@ -21,7 +21,7 @@ import { type Logger, stderrLogger } from './logger.ts'
 import { getPeerCredentials } from './peer-credentials.ts'
 import { type ReadPath, sharedBufferSupported } from './socket-reader.ts'
 import { createWireTrace, type WireTrace } from './trace.ts'
-import type { Handler, Peer } from './types.ts'
+import type { Handler, Peer, RejectInfo } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
 const DEFAULT_BACKLOG = 2048
@@ -49,6 +49,14 @@ export interface ServerOptions {
    * Node.js allows it, `'stream'` uses node:net's `'data'` events. Same behaviour; see socket-reader.ts.
    */
   readPath?: ReadPath
+  /**
+   * Called for every request the server answers itself, before any handler saw it: a malformed or refused head
+   * (400, 413 for a declared body past `maxBodySize`, 414, 431…), a head that took too long (408), a connection
+   * past `maxConnections` (503). With the request line when it was read. The handler's own answers (and the
+   * errors it meets reading a body) are not reported here. Both engines call it; must not throw (a throw is
+   * logged).
+   */
+  onReject?: (info: RejectInfo) => void
 }
 
 export type ListenOptions =
@@ -126,6 +134,7 @@ class RawHttpServer implements HttpServer {
       logger: this.logger,
       trace,
       readPath: options.readPath ?? 'shared-buffer',
+      onReject: options.onReject,
     }
     this.maxConnections = options.maxConnections ?? 10_000
     const d = this.driverOptions
@@ -184,6 +193,11 @@ class RawHttpServer implements HttpServer {
       socket.on('error', () => {})
       socket.end(cannedResponse(503, 'too many open connections', 'Retry-After: 1\r\n'))
       setTimeout(() => socket.destroy(), 1000).unref()
+      reportReject(this.driverOptions.onReject, this.logger, {
+        status: 503,
+        reason: 'too many open connections',
+        peer: unixPath !== undefined ? { transport: 'unix', path: unixPath } : tcpPeer(socket),
+      })
       return
     }
     let peer: Peer
@@ -194,12 +208,7 @@ class RawHttpServer implements HttpServer {
           ? { transport: 'unix', path: unixPath }
           : { transport: 'unix', path: unixPath, ...cred }
     } else {
-      peer = {
-        transport: 'tcp',
-        address: socket.remoteAddress ?? '',
-        port: socket.remotePort ?? 0,
-        family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
-      }
+      peer = tcpPeer(socket)
     }
     const driver = new ConnectionDriver(this.nextId++, socket, peer, this.driverOptions)
     this.drivers.add(driver)
@@ -318,6 +327,30 @@ export function closeOnSignals(
   process.on('SIGINT', handle)
   process.on('SIGTERM', handle)
   return remove
+}
+
+/** The peer of a TCP socket, as Node reports it. Shared by both engines. */
+export function tcpPeer(socket: Socket): Peer {
+  return {
+    transport: 'tcp',
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
+  }
+}
+
+/** Call `onReject` (when set); a throw is logged, never let through. Shared by both engines. */
+export function reportReject(
+  onReject: ((info: RejectInfo) => void) | undefined,
+  logger: Logger,
+  info: RejectInfo,
+): void {
+  if (onReject === undefined) return
+  try {
+    onReject(info)
+  } catch (error) {
+    logger.error(`onReject failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 function describePeer(peer: Peer): string {

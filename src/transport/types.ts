@@ -62,3 +62,22 @@ export interface Response {
 }
 
 export type Handler = (request: Request) => Response | Promise<Response>
+
+/**
+ * A request the transport answered itself, before any handler saw it (`ServerOptions.onReject`): a head that
+ * could not be parsed or broke a rule or a limit (400, 413 for a declared body past `maxBodySize`, 414, 417,
+ * 431, 501, 505…), a head that took too long (408), a connection past `maxConnections` (503). Errors met while a
+ * handler runs (a broken or oversized chunked body, a body timeout) reach the handler instead, and its answer is
+ * its own.
+ */
+export interface RejectInfo {
+  /** The status sent. */
+  readonly status: number
+  /** What was wrong, in a few words (`body of 2000 bytes exceeds 1000`, `the request head took too long`). */
+  readonly reason: string
+  /** The request line, when it was read before the request was refused; undefined otherwise. */
+  readonly method?: string | undefined
+  readonly target?: string | undefined
+  readonly version?: '1.0' | '1.1' | undefined
+  readonly peer: Peer
+}
