@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { test } from 'node:test'
+import { connect, type Socket } from 'node:net'
+import { type TestContext, test } from 'node:test'
 import {
   completeLines,
   eventually,
+  type Observatory,
   postEvent,
   RawHttp,
   Reader,
@@ -141,6 +143,130 @@ test('a reader that stops reading is dropped; other readers and the server carry
   const stats = JSON.parse((await request(obs.tcp, { path: '/stats' })).body)
   assert.equal(stats.readers.readersDropped, 1)
   assert.equal(stats.readers.readersConnected, 1)
+  await obs.stopCleanly()
+})
+
+test("--output-socket: one event larger than a reader's 1 MiB buffer reaches a reader that keeps reading", {
+  timeout: 120_000,
+}, async (t) => {
+  const dir = tempDir(t)
+  const out = `${dir}/out.sock`
+  const obs = await startCli(t, ['--port', '0', '--output-socket', out, '--quiet'])
+  const reader = await Reader.connect(t, obs, out)
+
+  // About 2 MiB, like a PostToolUse carrying a large file read; the server accepts up to 32 MiB.
+  const content = 'line of a large file\n'.repeat(100_000)
+  const big = await postEvent(obs.tcp, 'PostToolUse', {
+    tool_name: 'Read',
+    tool_response: { content },
+  })
+  assert.equal(big.status, 200)
+  await postEvent(obs.tcp, 'Stop', { after: true })
+  // A dropped reader sees EOF: stop waiting then.
+  await eventually(
+    () => reader.lines().length >= 2 || reader.ended,
+    'both lines at the reader, or its EOF',
+  )
+  assert.equal(reader.ended, false, 'the reader is still connected')
+  const lines = reader.lines()
+  assert.ok(reader.text().endsWith('\n'))
+  assert.equal(lines.length, 2)
+  assert.ok(Buffer.byteLength(lines[0]!) > 2 * 1024 * 1024, 'the line is over 2 MiB')
+  assert.equal(JSON.parse(lines[0]!).tool_response.content, content, 'the 2 MiB event, whole')
+  assert.equal(JSON.parse(lines[1]!).after, true, 'and the next one')
+  assert.doesNotMatch(obs.stderr(), /Output reader dropped/)
+  const stats = JSON.parse((await request(obs.tcp, { path: '/stats' })).body)
+  assert.equal(stats.readers.readersDropped, 0)
+  assert.equal(stats.readers.readersConnected, 1)
+  await obs.stopCleanly()
+})
+
+/**
+ * A reader like `socat` behind a slow pipe: it reads at most 4 KiB, waits 50 ms, reads again (80 KiB/s), and
+ * never stops. Resolves once the observatory announced it.
+ */
+async function connectSlowReader(
+  t: TestContext,
+  obs: Observatory,
+  path: string,
+): Promise<{ socket: Socket; text(): string; ended(): boolean }> {
+  const before = obs.countStderr(/Output reader connected \(\d+ total\)/)
+  const chunks: Buffer[] = []
+  let ended = false
+  const socket: Socket = connect({
+    path,
+    onread: {
+      buffer: Buffer.alloc(4096),
+      callback: (size: number, buffer: Uint8Array): boolean => {
+        chunks.push(Buffer.from(buffer.subarray(0, size)))
+        socket.pause()
+        setTimeout(() => socket.resume(), 50)
+        return true
+      },
+    },
+  })
+  socket.on('end', () => {
+    ended = true
+  })
+  socket.on('close', () => {
+    ended = true
+  })
+  socket.on('error', () => {})
+  t.after(() => socket.destroy())
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  await obs.waitForStderr(/Output reader connected \(\d+ total\)/, before + 1)
+  return { socket, text: () => Buffer.concat(chunks).toString('utf8'), ended: () => ended }
+}
+
+test('a dropped reader that keeps reading slowly ends on a whole line', {
+  timeout: 180_000,
+}, async (t) => {
+  const dir = tempDir(t)
+  const out = `${dir}/out.sock`
+  const obs = await startCli(t, ['--port', '0', '--output-socket', out, '--quiet'])
+  const slow = await connectSlowReader(t, obs, out)
+
+  // About 1 KB events, faster than 80 KiB/s, until the reader is dropped (its 1 MiB buffer is full).
+  const filler = 'x'.repeat(1000)
+  const client = await RawHttp.connect(obs.tcp)
+  t.after(() => client.close())
+  let sent = 0
+  const send = async (): Promise<void> => {
+    const body = JSON.stringify({ seq: sent, filler })
+    const reply = await client.send(
+      `POST /hook?event=Post HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    )
+    assert.equal(reply.status, 200)
+    sent++
+  }
+  while (sent < 20_000 && !/Output reader dropped/.test(obs.stderr())) {
+    await send()
+    // The drop notice reaches stderr a moment after the line that caused it; check now and then.
+    if (sent % 200 === 0) await sleep(20)
+  }
+  await obs.waitForStderr(/Output reader dropped: too slow \(0 total\)/)
+  for (let i = 0; i < 20; i++) await send()
+
+  // Reading all the while, it reads what it was sent before being dropped, then EOF: whole lines, in order. (It
+  // takes the reader longer than the 10 s grace period to read a whole 1 MiB buffer.)
+  await eventually(slow.ended, 'the dropped reader to see EOF', 120_000)
+  const text = slow.text()
+  assert.ok(
+    text.endsWith('\n'),
+    `the dropped reader ends on a whole line, not on a ${text.length - text.lastIndexOf('\n') - 1}-byte fragment`,
+  )
+  const got = completeLines(text).map((l) => JSON.parse(l).seq)
+  assert.ok(got.length > 0 && got.length < sent)
+  assert.deepEqual(
+    got,
+    Array.from({ length: got.length }, (_, i) => i),
+  )
+  const stats = JSON.parse((await request(obs.tcp, { path: '/stats' })).body)
+  assert.equal(stats.readers.readersDropped, 1)
+  assert.equal(stats.readers.readersFlushing, 0)
   await obs.stopCleanly()
 })
 

@@ -66,6 +66,72 @@ async function connectReader(sink: OutputSocketSink, path = sink.path): Promise<
   }
 }
 
+/**
+ * Connect a reader that reads slowly but steadily: at most `readSize` bytes per read (the read buffer is that
+ * big), then a pause of `pauseMs` before the next read. It never stops reading, so it must never see a partial
+ * line.
+ */
+async function connectSlowReader(
+  sink: OutputSocketSink,
+  readSize = 4096,
+  pauseMs = 5,
+): Promise<Reader> {
+  const accepted = sink.counters.readersAccepted
+  const chunks: Buffer[] = []
+  let bytes = 0
+  const socket: Socket = createConnection({
+    path: sink.path,
+    allowHalfOpen: true,
+    onread: {
+      buffer: Buffer.alloc(readSize),
+      callback: (size: number, buffer: Uint8Array): boolean => {
+        chunks.push(Buffer.from(buffer.subarray(0, size)))
+        bytes += size
+        // Stop reading from the kernel (readStop) and start again a little later.
+        socket.pause()
+        setTimeout(() => socket.resume(), pauseMs)
+        return true
+      },
+    },
+  })
+  const ended = new Promise<void>((resolve) => {
+    socket.once('end', resolve)
+    socket.once('close', () => resolve())
+  })
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  await waitFor(() => sink.counters.readersAccepted > accepted, 'the reader to be accepted')
+  const text = (): string => Buffer.concat(chunks).toString('utf8')
+  return {
+    socket,
+    bytes: () => bytes,
+    text,
+    lines: () => text().split('\n').slice(0, -1),
+    ended,
+  }
+}
+
+/** A JSON line of about `size` bytes. */
+const jsonLine = (n: number, size: number): string =>
+  `${JSON.stringify({ n, pad: 'p'.repeat(Math.max(0, size - 20)) })}\n`
+
+const MiB = 1024 * 1024
+
+/** `text` must be whole JSON lines, the first ones of `published`, in order. Returns how many. */
+function assertWholeLinesPrefix(text: string, published: string[], who: string): number {
+  assert.ok(
+    text === '' || text.endsWith('\n'),
+    `${who} ends on a whole line, not on a ${text.length - text.lastIndexOf('\n') - 1}-byte fragment`,
+  )
+  const lines = text.split('\n').slice(0, -1)
+  for (const line of lines) JSON.parse(line)
+  assert.ok(lines.length <= published.length)
+  for (let i = 0; i < lines.length; i++) {
+    assert.equal(`${lines[i]}\n`, published[i], `${who}: line ${i} is the ${i}th line published`)
+  }
+  return lines.length
+}
+
 async function open(
   options: Partial<OutputSocketOptions> = {},
 ): Promise<{ sink: OutputSocketSink; logged: string[] }> {
@@ -111,9 +177,9 @@ describe('OutputSocketSink', () => {
 
   for (const [label, limit, padding] of [
     ['small lines', 64 * 1024, 1000],
-    // Lines larger than what the kernel puts in one socket packet (about 100 KiB on Linux): the kernel takes part
-    // of a line, so the boundary between "in the kernel" and "queued in Node" falls mid-line. Destroying the
-    // dropped reader here would leave it a truncated last line; ending it does not.
+    // Lines larger than what the kernel puts in one socket packet (about 100 KiB on Linux), and than one write
+    // request (64 KiB): the kernel takes part of a line, so the point the kernel has reached falls mid-line. The
+    // dropped reader must be sent the rest of that line, and nothing after it.
     ['lines larger than a socket packet', 1024 * 1024, 150_000],
   ] as const) {
     it(`drops a reader that stops reading once its buffer is full; the others and publishing carry on (${label})`, async () => {
@@ -164,8 +230,10 @@ async function slowReaderScenario(limit: number, padding: number): Promise<void>
     readersConnected: 1,
     readersAccepted: 2,
     readersDropped: 1,
-    linesDropped: 1,
+    // Exactly the lines published up to the drop that the dropped reader did not get.
+    linesDropped: droppedAt - lines.length,
     readersFlushing: 0,
+    bytesQueued: 0,
   })
   await sink.close()
   fast.socket.destroy()
@@ -173,24 +241,124 @@ async function slowReaderScenario(limit: number, padding: number): Promise<void>
 }
 
 describe('OutputSocketSink, more', () => {
-  it('destroys a dropped reader that still does not read after the grace period', async () => {
-    const { sink } = await open({ maxBufferedBytes: 16 * 1024, dropGraceMs: 50 })
+  it('destroys a dropped reader that stops reading after the grace period; it got no line past the cut', async () => {
+    // A budget larger than what the kernel buffers, so the kernel is full and a write request is stuck half-way
+    // when the reader is dropped.
+    const { sink } = await open({ maxBufferedBytes: MiB, dropGraceMs: 50 })
     const slow = await connectReader(sink)
     slow.socket.pause()
-    const line = `${JSON.stringify({ pad: 'y'.repeat(4000) })}\n`
+    const published: string[] = []
     for (let i = 0; i < 5000 && sink.counters.readersDropped === 0; i++) {
-      sink.write(line)
+      published.push(jsonLine(i, 4000))
+      sink.write(published[i]!)
       if (i % 16 === 0) await tick()
     }
     assert.equal(sink.counters.readersDropped, 1)
     assert.equal(
       sink.counters.readersFlushing,
       1,
-      'ended, waiting for the reader to take its lines',
+      'cut, waiting for the reader to take the lines being sent',
     )
-    // The server side lets go after 50 ms even though the reader never read its queue.
+    // The server side lets go after 50 ms without progress, although the reader never read its queue.
     await waitFor(() => sink.counters.readersFlushing === 0, 'the grace period to expire')
+    assert.equal(sink.counters.bytesQueued, 0)
+
+    // What it sees: the lines the kernel had taken, whole, maybe then part of the next one; nothing after the cut.
+    slow.socket.resume()
+    await slow.ended
+    const text = slow.text()
+    const whole = text.slice(0, text.lastIndexOf('\n') + 1)
+    const received = assertWholeLinesPrefix(whole, published, 'the stalled reader')
+    const fragment = text.slice(whole.length)
+    assert.ok(published[received]!.startsWith(fragment), 'a fragment of the next line, if anything')
+    assert.ok(received + sink.counters.linesDropped <= published.length)
     await sink.close()
+    slow.socket.destroy()
+  })
+
+  it('gives a reader that keeps reading lines larger than its buffer limit; a reader that is behind is still dropped', async () => {
+    const { sink, logged } = await open() // maxBufferedBytes: 1 MiB
+    const fast = await connectReader(sink)
+    const paused = await connectReader(sink)
+    paused.socket.pause()
+    const published: string[] = []
+    const publish = (line: string): void => {
+      published.push(line)
+      sink.write(line)
+    }
+    const publishedBytes = (): number => Buffer.byteLength(published.join(''))
+
+    // A small line, a 2 MiB line and a small line in one event-loop turn: neither reader has read anything yet.
+    publish(jsonLine(0, 100))
+    publish(jsonLine(1, 2 * MiB))
+    publish(jsonLine(2, 100))
+    assert.equal(sink.counters.readersDropped, 0, 'one large line drops nobody')
+    await waitFor(() => fast.bytes() === publishedBytes(), 'the fast reader to get the 2 MiB line')
+    assert.equal(sink.counters.readersDropped, 0)
+
+    // The paused reader still has most of the 2 MiB line waiting: with a second large line it is behind.
+    publish(jsonLine(3, 3 * MiB))
+    assert.equal(sink.counters.readersDropped, 1, 'the paused reader, and only it, is dropped')
+    assert.ok(
+      sink.counters.bytesQueued <= MiB + 3 * MiB + 2 * MiB,
+      `bounded: the fast reader's queue, and the paused one's line in progress (${sink.counters.bytesQueued})`,
+    )
+    publish(jsonLine(4, 100))
+    await waitFor(() => fast.bytes() === publishedBytes(), 'the fast reader to get the 3 MiB line')
+    assertWholeLinesPrefix(fast.text(), published, 'the fast reader')
+    assert.equal(fast.text(), published.join(''), 'the fast reader got every line')
+    assert.equal(sink.counters.readersConnected, 1)
+    assert.equal(logged.filter((m) => m.startsWith('Output reader dropped')).length, 1)
+
+    // The paused reader, reading again, gets whole lines (at least the 2 MiB one it had part of), then EOF.
+    paused.socket.resume()
+    await paused.ended
+    const received = assertWholeLinesPrefix(paused.text(), published, 'the dropped reader')
+    assert.ok(received >= 2 && received < 4)
+    assert.equal(sink.counters.linesDropped, 4 - received)
+    await sink.close()
+    fast.socket.destroy()
+    paused.socket.destroy()
+  })
+
+  it('a dropped reader that keeps reading slowly gets whole lines, then EOF', async () => {
+    // The reader reads 4 KiB every 5 ms (at most 800 KiB/s): reading its 2 MiB queue takes seconds, far longer
+    // than the grace period, yet it reads all the time, and must end on a whole line.
+    const { sink, logged } = await open({ maxBufferedBytes: 2 * MiB, dropGraceMs: 1000 })
+    const slow = await connectSlowReader(sink, 4096, 5)
+    const published: string[] = []
+    let droppedAt = 0
+    for (let i = 0; i < 20_000; i++) {
+      published.push(jsonLine(i, 1000))
+      sink.write(published[i]!)
+      if (droppedAt === 0 && sink.counters.readersDropped === 1) droppedAt = published.length
+      if (i % 100 === 99) await tick()
+    }
+    assert.equal(sink.counters.readersDropped, 1, 'the slow reader was dropped')
+    assert.ok(logged.includes('Output reader dropped: too slow (0 total)'))
+    await slow.ended
+    const received = assertWholeLinesPrefix(slow.text(), published, 'the slow reader')
+    assert.ok(received > 0 && received < droppedAt)
+    assert.equal(sink.counters.linesDropped, droppedAt - received, 'it got every line not counted')
+    assert.equal(sink.counters.readersFlushing, 0)
+    await sink.close()
+    slow.socket.destroy()
+  })
+
+  it('on close, a reader that cannot read its whole queue in time is cut at a line boundary', async () => {
+    const { sink } = await open({ maxBufferedBytes: 4 * MiB, closeGraceMs: 500 })
+    const slow = await connectSlowReader(sink, 4096, 5)
+    const published: string[] = []
+    for (let i = 0; i < 3000; i++) {
+      published.push(jsonLine(i, 1000))
+      sink.write(published[i]!)
+    }
+    assert.equal(sink.counters.readersDropped, 0)
+    // Resolves once every reader is gone: the slow one is cut after 500 ms, and it finishes its line.
+    await sink.close()
+    await slow.ended
+    const received = assertWholeLinesPrefix(slow.text(), published, 'the slow reader')
+    assert.ok(received > 0 && received < published.length, `got ${received} lines`)
     slow.socket.destroy()
   })
 
