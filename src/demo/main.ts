@@ -18,14 +18,36 @@ export interface DemoAddress {
   readonly workers: number
 }
 
-/** Parses `--host` and `--port`; throws an Error saying what is wrong for anything else. */
-export function parseDemoArgs(argv: readonly string[]): DemoAddress {
+/** `observatory demo --help`. */
+export const DEMO_USAGE = `Usage: observatory demo [--host HOST] [--port PORT] [--workers N]
+
+Run the demo API (welcome message, health, users with a validated create, echo) on this project's
+framework, with interactive docs at /docs. Ctrl-C stops it.
+
+Options:
+  --host HOST     address to listen on (default 127.0.0.1)
+  --port PORT     TCP port, 0 for any free one (default 8000)
+  --workers N     worker processes sharing the port, 1-256 (default 1: this process)
+  -h, --help      show this help
+`
+
+/**
+ * Parses `--host`, `--port` and `--workers` (`'help'` for `--help`/`-h`); throws an Error saying what is wrong for
+ * anything else.
+ */
+export function parseDemoArgs(argv: readonly string[]): DemoAddress | 'help' {
   const { values } = parseArgs({
     args: [...argv],
-    options: { host: { type: 'string' }, port: { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
     allowPositionals: false,
   })
+  if (values.help === true) return 'help'
   const host = values.host ?? '127.0.0.1'
   const portText = values.port ?? '8000'
   const port = Number(portText)
@@ -67,20 +89,25 @@ export async function startDemo(
 
 /**
  * The `demo` command: parses `argv`, serves until SIGINT/SIGTERM, resolves with the exit code
- * (0 after a clean stop, 2 for bad arguments, 1 when it cannot listen).
+ * (0 after a clean stop or --help, 2 for bad arguments, 1 when it cannot listen).
  */
 export async function runDemo(
   argv: readonly string[],
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<number> {
-  let address: DemoAddress
+  let parsed: DemoAddress | 'help'
   try {
-    address = parseDemoArgs(argv)
+    parsed = parseDemoArgs(argv)
   } catch (error) {
-    err(`demo: ${(error as Error).message}\nusage: demo [--host HOST] [--port PORT] [--workers N]`)
+    err(`observatory demo: ${argumentProblem(error)} (see observatory demo --help)`)
     return 2
   }
+  if (parsed === 'help') {
+    out(DEMO_USAGE.trimEnd())
+    return 0
+  }
+  const address = parsed
   if (address.workers > 1) {
     // Every worker runs this same command; runCluster forks them in the primary and starts the app in each.
     // Each worker keeps its own in-memory users: a POST and a later GET may reach different workers.
@@ -111,6 +138,18 @@ export async function runDemo(
     server.closeOnSignals(() => resolve())
   })
   return 0
+}
+
+/**
+ * One line for an argument error: parseArgs' own messages go on with advice on `--` (`Unknown option '--x'. To
+ * specify a positional argument…`); the first sentence is what the user needs.
+ */
+function argumentProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return message
+  const first = (message.split(/\.\s/)[0] ?? message).split('\n')[0]!
+  return first.charAt(0).toLowerCase() + first.slice(1)
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

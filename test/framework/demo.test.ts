@@ -264,6 +264,8 @@ describe('demo main', () => {
     assert.throws(() => parseDemoArgs(['--port', 'http']), /--port must be an integer/)
     assert.throws(() => parseDemoArgs(['--port', '70000']), /--port/)
     assert.throws(() => parseDemoArgs(['--nope']), /Unknown option/)
+    assert.equal(parseDemoArgs(['--help']), 'help')
+    assert.equal(parseDemoArgs(['--port', '0', '-h']), 'help')
   })
 
   test('bad arguments exit 2 with usage on stderr', async () => {
@@ -276,7 +278,9 @@ describe('demo main', () => {
       ),
       2,
     )
-    assert.match(errors.join('\n'), /usage: demo/)
+    assert.deepEqual(errors, [
+      'observatory demo: --port must be an integer from 0 to 65535, got "x" (see observatory demo --help)',
+    ])
   })
 
   test('the script prints its URLs, serves, and stops cleanly on SIGTERM', async (t) => {

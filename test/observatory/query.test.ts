@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict'
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import type { CommandIO } from '../../src/observatory/install/command-io.ts'
 import { csvField } from '../../src/observatory/query/format.ts'
 import { parseSince, runQueryWith } from '../../src/observatory/query/index.ts'
@@ -26,9 +36,13 @@ interface Captured {
   stderr: () => string
 }
 
-function capture(opts: { input?: string; tty?: boolean; columns?: number } = {}): Captured {
-  const stdin = new PassThrough()
-  stdin.end(opts.input ?? '')
+function capture(
+  opts: { input?: string; tty?: boolean; columns?: number; stdinTty?: boolean } = {},
+): Captured {
+  const stdin = new PassThrough() as PassThrough & { isTTY?: boolean }
+  // A terminal on stdin: flagged as one, and never ends (nobody types).
+  if (opts.stdinTty === true) stdin.isTTY = true
+  else stdin.end(opts.input ?? '')
   const stdout = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number }
   if (opts.tty === true) stdout.isTTY = true
   if (opts.columns !== undefined) stdout.columns = opts.columns
@@ -46,7 +60,13 @@ function capture(opts: { input?: string; tty?: boolean; columns?: number } = {})
 
 async function query(
   argv: string[],
-  opts: { input?: string; tty?: boolean; columns?: number; run?: QueryRunOptions } = {},
+  opts: {
+    input?: string
+    tty?: boolean
+    columns?: number
+    stdinTty?: boolean
+    run?: QueryRunOptions
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const c = capture(opts)
   const code = await runQueryWith(argv, c.io, opts.run ?? {})
@@ -107,6 +127,65 @@ describe('observatory query: reading', () => {
     const r = await query(['--event', 'Stop'], { input })
     assert.equal(r.code, 0)
     assert.equal(r.stdout, `${line(0, 'Stop')}\n`)
+  })
+
+  it('refuses a terminal on stdin without --log (usage error, exit 2) instead of waiting silently', async () => {
+    const c = capture({ stdinTty: true })
+    let timer: NodeJS.Timeout | undefined
+    const code = await Promise.race([
+      runQueryWith(['--event', 'Stop'], c.io),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('still waiting on stdin'), 10_000)
+      }),
+    ])
+    clearTimeout(timer)
+    assert.equal(code, 2)
+    assert.equal(c.stdout(), '')
+    assert.equal(
+      c.stderr(),
+      'observatory query: no --log given and stdin is a terminal; pipe a log in (… | observatory query) or give --log FILE (see --help)\n',
+    )
+    // With --log the terminal on stdin does not matter.
+    const dir = tempDir()
+    const log = join(dir, 'hooks.log')
+    writeFileSync(log, lines(line(0, 'Stop')))
+    const withLog = await query(['--log', log], { stdinTty: true })
+    assert.equal(withLog.code, 0)
+    assert.equal(withLog.stdout, `${line(0, 'Stop')}\n`)
+    // --help still works from a terminal.
+    assert.equal((await query(['--help'], { stdinTty: true })).code, 0)
+  })
+
+  it('a real terminal on stdin (script(1) pseudo-terminal): one line on stderr, exit 2', async (t) => {
+    const script = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path))
+    if (script === undefined) {
+      t.skip('script(1) from util-linux is not installed: no pseudo-terminal to test with')
+      return
+    }
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
+    const command = [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'query']
+      .map(quote)
+      .join(' ')
+    // script runs the command on a new pseudo-terminal (stdin, stdout and stderr all on it); -e: its exit code.
+    const child = spawn(script, ['-qec', command, '/dev/null'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (data: string) => {
+      output += data
+    })
+    // Unfixed, the query waits for input forever: bound the wait, then stop it.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    clearTimeout(killer)
+    child.stdin.destroy()
+    assert.equal(code, 2, `exit code; the terminal showed: ${JSON.stringify(output)}`)
+    assert.match(
+      output,
+      /^observatory query: no --log given and stdin is a terminal; .*\(see --help\)\r?\n$/,
+    )
   })
 
   it('interleaves several --log files by time', async () => {

@@ -32,7 +32,8 @@ const NAME = 'observatory query'
 
 const USAGE = `Usage: observatory query [--log FILE]... [filters] [--table | --jsonl | --csv] [--watch | --sessions]
 
-Read observatory logs (JSON lines) from --log files, or from stdin when no --log is given.
+Read observatory logs (JSON lines) from --log files, or from stdin when no --log is given
+(stdin must then be a pipe or a file: a terminal is refused with exit code 2).
 For each --log FILE, rotated copies FILE.N ... FILE.2, FILE.1 are read first, oldest first.
 
 Filters:
@@ -311,6 +312,14 @@ async function query(argv: string[], io: CommandIO, run: QueryRunOptions): Promi
   if (options === 'help') {
     await writeText(io.stdout, USAGE)
     return 0
+  }
+
+  // No --log and a terminal on stdin: reading would wait silently for typed JSON lines. There is no default log
+  // (serve writes one only when given --log), so say what is expected instead, as a usage error.
+  if (options.logs.length === 0 && io.stdin.isTTY === true) {
+    throw usageError(
+      'no --log given and stdin is a terminal; pipe a log in (… | observatory query) or give --log FILE (see --help)',
+    )
   }
 
   // Find every file before printing anything, so a missing log fails cleanly.
