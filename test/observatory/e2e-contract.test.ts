@@ -144,15 +144,23 @@ test('routes, event names and line format through a real observatory process', {
     )
   })
 
-  await t.test('a payload key equal to a metadata key replaces its value in place', async () => {
+  await t.test('a payload key equal to a metadata key is kept under _from_payload', async () => {
+    // The original lets the payload replace its metadata; here the server's values always win.
     const tcpLine = await oneLine(obs, () =>
       postEvent(tcp, 'Real', '{"a":1,"_client":"spoof","_event":"Over","_ts":"then","z":2}'),
     )
-    assert.equal(tcpLine, '{"_ts":"then","_event":"Over","_client":"spoof","a":1,"z":2}')
-    const unixLine = await oneLine(obs, () => postEvent(unix, 'E', '{"_peer_uid":"me","x":1}'))
+    assert.equal(
+      withoutTs(tcpLine),
+      '{"_ts":"<TS>","_event":"Real","_client":"127.0.0.1","a":1,"z":2,' +
+        '"_from_payload":{"_client":"spoof","_event":"Over","_ts":"then"}}',
+    )
+    const unixLine = await oneLine(obs, () =>
+      postEvent(unix, 'E', '{"_peer_uid":"me","x":1,"_peer_pid":1}'),
+    )
     assert.equal(
       withoutTs(unixLine),
-      `{"_ts":"<TS>","_event":"E","_peer_pid":${process.pid},"_peer_uid":"me","_peer_gid":${gid},"x":1}`,
+      `{"_ts":"<TS>","_event":"E","_peer_pid":${process.pid},"_peer_uid":${uid},"_peer_gid":${gid},"x":1,` +
+        '"_from_payload":{"_peer_uid":"me","_peer_pid":1}}',
     )
   })
 
