@@ -12,6 +12,12 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0
   }
   const running = await startObservatory(options, { stdout: process.stdout, message })
+  // Listening from before the banner: whoever waits for "Press Ctrl+C" may signal at once, and a signal that
+  // arrives before its handler is installed kills the process instead of stopping it cleanly.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
 
   const where = running.addresses.map((a) =>
     a.transport === 'unix'
@@ -31,10 +37,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   message('Press Ctrl+C to stop\n')
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'))
-    process.once('SIGTERM', () => resolve('SIGTERM'))
-  })
+  const signal = await stopSignal
   message(`\nShutting down (${signal})...`)
   // A second Ctrl-C while draining means "now".
   process.once('SIGINT', () => process.exit(130))
