@@ -30,8 +30,7 @@ const sources = Math.max(
 )
 if (sources > built) {
   process.stderr.write('Building (tsc)…\n')
-  const tsc = join(root, 'node_modules/typescript/bin/tsc')
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  const result = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {
     cwd: root,
     stdio: 'inherit',
   })
