@@ -65,6 +65,7 @@ const { values: args } = parseArgs({
     generator: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     threads: { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -83,6 +84,9 @@ if (args.help) {
       '  --generator wrk|autocannon   default: wrk when installed',
       '  --no-pin                do not pin with taskset',
       '  --threads N             wrk threads (default 1 when pinned)',
+      '  --baseline DIR          also run our servers from another checkout (a git worktree of an older',
+      '                          commit: `git worktree add /tmp/base HEAD~3`), as <name>@base, in the same',
+      '                          interleaved rounds: before/after ratios from one run',
       `servers: ${SERVER_DEFS.map((s) => s.name).join(', ')}`,
       `scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
       '',
@@ -173,7 +177,7 @@ log(
   `bench: ${generator.version}, ${pinning ? 'servers on core 1, load on core 0' : 'no pinning'}, ` +
     `${rounds} round(s) × ${scenarios.length} scenario(s), ${warmup} s warm-up + ${duration} s per run`,
 )
-const prep = await prepareServers(serverNames)
+const prep = await prepareServers(serverNames, args.baseline)
 for (const s of prep.skipped) log(`skip ${s.name}: ${s.reason}`)
 
 const servers: PreparedServer[] = []

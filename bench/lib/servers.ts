@@ -99,6 +99,22 @@ async function frameworkStatus(): Promise<string | undefined> {
   return undefined
 }
 
+/** The baseline's twin of one of our servers. */
+function baseDef(def: ServerDef): ServerDef {
+  return {
+    name: `${def.name}@base`,
+    label: `${def.label}@base`,
+    description: `${def.description}, from the --baseline checkout`,
+  }
+}
+
+/** The baseline checkout's server file; the bundle takes the checkout's own src/. */
+function baseServer(baseline: string, name: string): string {
+  const file = join(baseline, 'bench', 'servers', `${name}.ts`)
+  if (!existsSync(file)) throw new Error(`--baseline: ${file} does not exist`)
+  return file
+}
+
 export function bunVersion(): string | undefined {
   if (!existsSync(BUN)) return undefined
   const r = spawnSync(BUN, ['--version'], { encoding: 'utf8', timeout: 10_000 })
@@ -106,7 +122,14 @@ export function bunVersion(): string | undefined {
   return r.stdout.trim()
 }
 
-export async function prepareServers(names: readonly string[]): Promise<Preparation> {
+/**
+ * Prepare the servers named. With `baseline` (another checkout of this repository), each of our servers is
+ * prepared a second time from that checkout's sources, as `<name>@base`, right after the current one.
+ */
+export async function prepareServers(
+  names: readonly string[],
+  baseline?: string,
+): Promise<Preparation> {
   const ready: PreparedServer[] = []
   const skipped: Preparation['skipped'] = []
   const notes: string[] = []
@@ -147,6 +170,7 @@ export async function prepareServers(names: readonly string[]): Promise<Preparat
     switch (def.name) {
       case 'ours-raw':
         await ours(def, join(SERVERS, 'ours-raw.ts'))
+        if (baseline !== undefined) await ours(baseDef(def), baseServer(baseline, def.name))
         break
       case 'ours-framework': {
         const missing = await frameworkStatus()
@@ -155,6 +179,7 @@ export async function prepareServers(names: readonly string[]): Promise<Preparat
           break
         }
         await ours(def, join(SERVERS, 'ours-framework.ts'))
+        if (baseline !== undefined) await ours(baseDef(def), baseServer(baseline, def.name))
         break
       }
       case 'bun': {
