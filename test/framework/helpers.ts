@@ -34,11 +34,8 @@ export const TCP_PEER: Peer = {
   family: 'IPv4',
 }
 
-export async function call(
-  handler: Handler,
-  target: string,
-  options: CallOptions = {},
-): Promise<CallResult> {
+/** A real transport request for `target`, its body already pushed and ended. */
+export function makeRequest(target: string, options: CallOptions = {}): IncomingRequest {
   const headers = HeaderFields.from(options.headers ?? [])
   const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body
   const chunked = options.chunked === true
@@ -62,7 +59,20 @@ export async function call(
   )
   if (body !== undefined && body.length > 0) request.push(body)
   request.end()
-  const answer = handler(request)
+  return request
+}
+
+export async function call(
+  handler: Handler,
+  target: string,
+  options: CallOptions = {},
+): Promise<CallResult> {
+  const answer = handler(makeRequest(target, options))
+  return readResponse(answer)
+}
+
+/** Awaits a handler's answer and reads it; `sync` tells whether it came without a Promise. */
+export async function readResponse(answer: Response | Promise<Response>): Promise<CallResult> {
   const sync = !(answer instanceof Promise)
   const response: Response = await answer
   const bytes = await readBody(response.body)
