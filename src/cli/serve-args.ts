@@ -3,8 +3,7 @@
  * one line the CLI prints (compatible with the original's wording where it has one, e.g. --tee).
  */
 import { parseArgs } from 'node:util'
-import type { ObservatoryOptions } from '../observatory/options.ts'
-import { SOCKET_ENV, socketPathFrom } from '../observatory/socket-path.ts'
+import { type ObservatoryOptions, SOCKET_ENV, socketPathFrom } from '../observatory/index.ts'
 
 export class UsageError extends Error {
   override name = 'UsageError'

@@ -1,5 +1,5 @@
 /** `observatory serve`: parse, start, print where it listens, run until SIGINT/SIGTERM, stop cleanly. */
-import { startObservatory } from '../observatory/serve.ts'
+import { startObservatory } from '../observatory/index.ts'
 import { parseServeArgs, SERVE_HELP } from './serve-args.ts'
 
 export async function runServe(argv: string[]): Promise<number> {

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, describe, it } from 'node:test'
+import { JsonObject, JsonSyntaxError, parseJson } from '../../src/observatory/encoding/index.ts'
 import type { CommandIO } from '../../src/observatory/install/command-io.ts'
 import { unifiedDiff } from '../../src/observatory/install/diff.ts'
 import {
@@ -29,13 +30,8 @@ import {
   shellTokens,
 } from '../../src/observatory/install/hooks.ts'
 import { runInstall } from '../../src/observatory/install/index.ts'
-import {
-  JsonObject,
-  JsonSyntaxError,
-  parseJson,
-  stringifyJson,
-} from '../../src/observatory/install/json-tree.ts'
-import { defaultSocketPath } from '../../src/observatory/socket-path.ts'
+import { SETTINGS_JSON, settingsText } from '../../src/observatory/install/settings-file.ts'
+import { defaultSocketPath } from '../../src/observatory/server/socket-path.ts'
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 const scratch: string[] = []
@@ -270,6 +266,23 @@ describe('observatory install', () => {
       readFileSync(env.settings, 'utf8'),
       `{\n  "b": 1.0,\n  "10": 12345678901234567890,\n  "a": [],\n  "hooks": {\n    "Stop": ${stop}\n  }\n}\n`,
     )
+  })
+
+  it('keeps a key written twice, and strings as typed', async () => {
+    const env = makeEnv()
+    const text =
+      '{\n  "model": "opus",\n  "env": {"A": "caf\\u00e9 😀", "A": "\\/x"},\n  "model": "sonnet"\n}\n'
+    writeSettings(env, text)
+    const r = await env.run(['--project', '--yes', '--events', 'Stop'])
+    assert.equal(r.code, 0, r.stderr)
+    const stop = JSON.stringify([unixGroup('Stop')], null, 2).replaceAll('\n', '\n    ')
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      '{\n  "model": "opus",\n  "env": {\n    "A": "café 😀",\n    "A": "/x"\n  },\n  "model": "sonnet",\n' +
+        `  "hooks": {\n    "Stop": ${stop}\n  }\n}\n`,
+    )
+    const again = await env.run(['--project', '--yes', '--events', 'Stop'])
+    assert.match(again.stdout, /already installed, nothing to change/i)
   })
 
   it('replaces its entries from another transport in place instead of duplicating', async () => {
@@ -840,7 +853,7 @@ describe('recognising observatory hooks', () => {
   })
 })
 
-describe('json tree', () => {
+describe('settings JSON', () => {
   it('reports syntax errors with line and column', () => {
     const cases: Array<[string, number, number, string]> = [
       ['{\n  "a": 1,\n}', 3, 1, "trailing comma before '}'"],
@@ -853,7 +866,7 @@ describe('json tree', () => {
     ]
     for (const [text, line, column, reason] of cases) {
       assert.throws(
-        () => parseJson(text),
+        () => parseJson(text, SETTINGS_JSON),
         (err: unknown) =>
           err instanceof JsonSyntaxError &&
           err.line === line &&
@@ -873,10 +886,10 @@ describe('json tree', () => {
     ]
     for (const sample of samples) {
       const text = JSON.stringify(sample, null, 2)
-      assert.equal(stringifyJson(parseJson(text)), text)
+      assert.equal(settingsText(parseJson(text, SETTINGS_JSON)), text)
     }
     assert.equal(
-      stringifyJson(parseJson('{"2":1,"1":2.50,"x":1E+2}'), ''),
+      settingsText(parseJson('{"2":1,"1":2.50,"x":1E+2}', SETTINGS_JSON), ''),
       '{\n"2": 1,\n"1": 2.50,\n"x": 1E+2\n}',
     )
   })

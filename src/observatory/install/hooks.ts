@@ -17,7 +17,13 @@
  * is something else (so hooks installed with `--bind 192.0.2.7` are recognised by a later run with the same bind).
  */
 import { isIP } from 'node:net'
-import { cloneJson, JsonObject, type JsonValue, jsonEquals, stringifyJson } from './json-tree.ts'
+import {
+  cloneJson,
+  duplicateKeys,
+  JsonObject,
+  type JsonValue,
+  jsonEquals,
+} from '../encoding/index.ts'
 
 export type Transport = 'unix' | 'tcp' | 'http'
 
@@ -291,7 +297,7 @@ export interface EditResult {
 
 /** The `hooks` object of a settings tree, validated; undefined when absent. */
 function hooksObject(settings: JsonObject): JsonObject | undefined {
-  if (settings.duplicateKeys().includes('hooks')) {
+  if (duplicateKeys(settings).includes('hooks')) {
     throw new SettingsShapeError('has more than one "hooks" key')
   }
   const hooks = settings.get('hooks')
@@ -299,7 +305,7 @@ function hooksObject(settings: JsonObject): JsonObject | undefined {
   if (!(hooks instanceof JsonObject)) {
     throw new SettingsShapeError('has a "hooks" value that is not an object')
   }
-  const dups = hooks.duplicateKeys()
+  const dups = duplicateKeys(hooks)
   if (dups.length > 0) throw new SettingsShapeError(`has the event "${dups[0]}" twice in "hooks"`)
   return hooks
 }
@@ -364,7 +370,6 @@ export function installHooks(
   events: readonly string[],
   extraHosts: readonly string[],
 ): EditResult {
-  const before = stringifyJson(settings)
   const result = cloneJson(settings) as JsonObject
   const ours = (hook: JsonValue): boolean => isObservatoryHook(hook, extraHosts)
   const existing = hooksObject(result)
@@ -373,7 +378,7 @@ export function installHooks(
   let added = 0
   let removed = 0
 
-  for (const [event, value] of [...hooks.entries]) {
+  for (const [event, value] of [...hooks]) {
     if (!Array.isArray(value)) {
       if (wanted.has(event)) {
         throw new SettingsShapeError(`has a "hooks.${event}" value that is not an array`)
@@ -408,7 +413,7 @@ export function installHooks(
   }
   if (existing === undefined && hooks.size > 0) result.set('hooks', hooks)
 
-  const changed = stringifyJson(result) !== before
+  const changed = !jsonEquals(result, settings)
   if (!changed) return { settings: result, added: 0, removed: 0, changed }
   return { settings: result, added, removed, changed }
 }
@@ -422,7 +427,6 @@ export function uninstallHooks(
   events: readonly string[] | undefined,
   extraHosts: readonly string[],
 ): EditResult {
-  const before = stringifyJson(settings)
   const result = cloneJson(settings) as JsonObject
   const hooks = hooksObject(result)
   if (hooks === undefined) return { settings: result, added: 0, removed: 0, changed: false }
@@ -430,7 +434,7 @@ export function uninstallHooks(
   const only = events === undefined ? undefined : new Set(events)
   let removed = 0
   const hadEvents = hooks.size > 0
-  for (const [event, value] of [...hooks.entries]) {
+  for (const [event, value] of [...hooks]) {
     if (!Array.isArray(value) || (only !== undefined && !only.has(event))) continue
     const pruned = pruneGroups(value, ours)
     if (pruned.removed === 0) continue
@@ -439,7 +443,7 @@ export function uninstallHooks(
     else hooks.set(event, pruned.groups)
   }
   if (hadEvents && hooks.size === 0) result.delete('hooks')
-  const changed = stringifyJson(result) !== before
+  const changed = !jsonEquals(result, settings)
   return { settings: result, added: 0, removed, changed }
 }
 
@@ -448,7 +452,7 @@ export function countObservatoryHooks(settings: JsonObject, extraHosts: readonly
   const hooks = settings.get('hooks')
   if (!(hooks instanceof JsonObject)) return 0
   let count = 0
-  for (const [, groups] of hooks.entries) {
+  for (const [, groups] of hooks) {
     if (!Array.isArray(groups)) continue
     for (const group of groups) {
       count += groupHooks(group)?.filter((hook) => isObservatoryHook(hook, extraHosts)).length ?? 0

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SOCKET_ENV, sharedDirectoryWarning, socketPathFrom } from '../socket-path.ts'
+import { SOCKET_ENV, sharedDirectoryWarning, socketPathFrom } from '../server/socket-path.ts'
 import {
   CommandError,
   type CommandIO,
@@ -25,13 +25,13 @@ import {
   uninstallHooks,
   urlHost,
 } from './hooks.ts'
-import { stringifyJson } from './json-tree.ts'
 import { Prompter } from './prompt.ts'
 import {
   backupFile,
   checkUnchanged,
   checkWritable,
   loadSettingsFile,
+  settingsText,
   writeFileAtomic,
 } from './settings-file.ts'
 
@@ -305,7 +305,7 @@ async function install(argv: string[], io: CommandIO, prompter: Prompter): Promi
     return 0
   }
 
-  const newText = `${stringifyJson(result.settings, file.indent)}\n`
+  const newText = `${settingsText(result.settings, file.indent)}\n`
   const diff = unifiedDiff(
     file.text,
     newText,

@@ -28,15 +28,37 @@ import {
   unlink,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CommandError, errnoCode, osReason } from './command-io.ts'
 import {
   detectIndent,
+  encodeJsonPretty,
   JsonNumber,
   JsonObject,
   JsonSyntaxError,
   type JsonValue,
+  type ParseJsonOptions,
   parseJson,
-} from './json-tree.ts'
+} from '../encoding/index.ts'
+import { CommandError, errnoCode, osReason } from './command-io.ts'
+
+/**
+ * How settings files are read: strict RFC 8259 (the language Claude Code reads them in: no `NaN`, no comments),
+ * every entry kept as written (a key written twice stays twice, in its places, when the file is written back),
+ * and errors in plain words with line and column.
+ */
+export const SETTINGS_JSON: ParseJsonOptions = Object.freeze({
+  nonFinite: false,
+  duplicateKeys: 'keep',
+  messages: 'plain',
+})
+
+/**
+ * A settings tree as text: `JSON.stringify(value, null, indent)`'s layout with the file's own indentation, keys
+ * in their order (repeated ones included), numbers as written (`1.0`, big integers), non-ASCII characters as they
+ * are. No trailing newline.
+ */
+export function settingsText(settings: JsonValue, indent: string = '  '): string {
+  return encodeJsonPretty(settings, indent, { ensureAscii: false })
+}
 
 /** A settings file as read from disk. */
 export interface SettingsFile {
@@ -99,7 +121,7 @@ export async function loadSettingsFile(path: string): Promise<SettingsFile> {
   }
   let value: JsonValue
   try {
-    value = parseJson(text)
+    value = parseJson(text, SETTINGS_JSON)
   } catch (err) {
     if (err instanceof JsonSyntaxError) {
       throw new CommandError(

@@ -33,7 +33,7 @@ import {
 } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { Sink } from '../hub.ts'
+import type { Sink } from '../server/hub.ts'
 
 export interface LogFileOptions {
   /** The log file. Created if missing, appended to if present. */

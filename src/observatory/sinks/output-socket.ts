@@ -40,7 +40,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { listenUnix, prepareUnixSocketPath, removeUnixSocket } from '../../transport/unix-socket.ts'
-import type { Sink } from '../hub.ts'
+import type { Sink } from '../server/hub.ts'
 
 export interface OutputSocketOptions {
   /** Where the socket file is created. A stale socket there is replaced; a live one is an error. */

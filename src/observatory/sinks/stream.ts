@@ -15,7 +15,7 @@
  * keeps serving hooks and feeding its other outputs, and nobody waits for a 'drain' that will never come.
  */
 import type { Writable } from 'node:stream'
-import type { EventMeta, Sink } from '../hub.ts'
+import type { EventMeta, Sink } from '../server/hub.ts'
 
 /** Turns the compact line into what the stream receives (pretty JSON, YAML...). */
 export type LineFormatter = (line: string, meta: EventMeta) => string | Uint8Array

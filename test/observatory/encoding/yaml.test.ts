@@ -7,8 +7,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { JsonNumber, type JsonValue, parseJson } from './json.ts'
-import { encodeYaml } from './yaml.ts'
+import {
+  encodeYaml,
+  JsonNumber,
+  type JsonValue,
+  parseJson,
+} from '../../../src/observatory/encoding/index.ts'
 
 /** [what, JSON input, PyYAML output] */
 const PYYAML_VECTORS: [string, string, string][] = [

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises'
-import { type OutputSocketOptions, OutputSocketSink } from './output-socket.ts'
+import {
+  type OutputSocketOptions,
+  OutputSocketSink,
+} from '../../../src/observatory/sinks/output-socket.ts'
 
 let dir: string
 let counter = 0

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { EventMeta } from './hub.ts'
-import { Stats } from './stats.ts'
+import type { EventMeta } from '../../../src/observatory/server/hub.ts'
+import { Stats } from '../../../src/observatory/server/stats.ts'
 
 const START = Date.parse('2025-06-01T12:00:00.000Z')
 

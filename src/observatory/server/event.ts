@@ -22,8 +22,13 @@
  * - nesting deeper than about 1000 levels raises `RecursionError` in Python; integers longer than 4300 digits raise
  *   `ValueError` (Python's int-to-string limit). Here the first becomes `_raw` and the second is kept, verbatim.
  */
-import type { JsonObject } from './json.ts'
-import { JsonNumber, JsonSyntaxError, type ParseJsonOptions, parseJsonBytes } from './json.ts'
+import {
+  JsonNumber,
+  type JsonObject,
+  JsonSyntaxError,
+  type ParseJsonOptions,
+  parseJsonBytes,
+} from '../encoding/index.ts'
 
 /** Payloads are read as RFC 8259 JSON only (no `NaN`/`Infinity`): see {@link payloadFromBody}. */
 const RFC_8259: ParseJsonOptions = Object.freeze({ nonFinite: false })

@@ -10,27 +10,24 @@
  * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line: an
  * acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
-import { App, type Context, type Middleware } from '../framework/index.ts'
-import { RequestBodyError } from '../transport/index.ts'
-import type { Logger } from '../transport/logger.ts'
-import type { RejectInfo, Request, Response } from '../transport/types.ts'
+import { App, type Context, type Middleware } from '../../framework/index.ts'
+import { RequestBodyError } from '../../transport/index.ts'
+import type { Logger } from '../../transport/logger.ts'
+import type { RejectInfo, Request, Response } from '../../transport/types.ts'
+import { encodeJson } from '../encoding/index.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
-import { hostChecker, sameOriginRequest, tokenChecker } from './guard.ts'
+import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
-import { encodeJson } from './json.ts'
 import { LIVE_CSS, LIVE_HTML, LIVE_ICON, LIVE_JS } from './live-page.ts'
+import { liveStream } from './live-stream.ts'
 import type { Stats } from './stats.ts'
 
-export interface ObservatoryAppOptions {
+/** The app's parts and settings; `allowHosts`, `bindAddress` and `token` are the TCP guard's (guard.ts). */
+export interface ObservatoryAppOptions extends GuardOptions {
   hub: EventHub
   stats: Stats
   /** Largest accepted body (413 beyond). */
   maxBodySize: number
-  /** Extra Host names accepted on TCP. */
-  allowHosts: readonly string[]
-  /** The TCP bind address (accepted as a Host name unless it is a wildcard). */
-  bindAddress: string
-  token?: string | undefined
   /** Access lines (`[HTTP] POST /hook?event=X HTTP/1.1 200`), or none. */
   accessLog?: ((line: string) => void) | undefined
   /** Counters the app adds to /stats (readers, dropped lines…). */
@@ -61,7 +58,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
   const live = new Set<() => void>()
 
   if (options.accessLog !== undefined) app.use(accessLog(options.accessLog))
-  app.use(guard(options))
+  app.use(tcpGuard(options))
 
   app.get('/health', () => ({ status: 'ok' }), { summary: 'Liveness check', tags: ['observatory'] })
 
@@ -173,130 +170,4 @@ export function rejectedAccessLine(info: RejectInfo): string {
   const version = info.version === undefined ? '-' : `HTTP/${info.version}`
   const line = `[HTTP] ${info.method ?? '-'} ${info.target ?? '-'} ${version} ${info.status} ${info.reason}`
   return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-}
-
-/**
- * TCP guards (Unix sockets are guarded by their file mode):
- * - Host allow-list, against DNS rebinding (guard.ts). A request without Host is accepted only where HTTP allows
- *   it, HTTP/1.0 (RFC 9112 §3.2 requires Host in HTTP/1.1; the protocol core answers 400 without one): a
- *   browser always sends Host, so rebinding cannot hide behind its absence;
- * - requests from other origins' web pages: any web page may POST to 127.0.0.1 with a "simple" request (no
- *   preflight) and would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and
- *   `Sec-Fetch-Site` (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so any origin
- *   other than the observatory's own (scheme, host and port) is refused (guard.ts, `sameOriginRequest`);
- * - the bearer token, when one is set, on everything except `GET /health` (and its HEAD).
- */
-function guard(options: ObservatoryAppOptions): Middleware {
-  const hostOk = hostChecker(options.allowHosts, options.bindAddress)
-  const tokenOk = options.token === undefined ? undefined : tokenChecker(options.token)
-  return async (c, next) => {
-    const req = c.req
-    if (req.peer.transport !== 'tcp') {
-      await next()
-      return undefined
-    }
-    const headers = req.headers
-    const host = headers.get('host')
-    if (host === undefined ? req.version !== '1.0' : !hostOk(host)) {
-      return c.json(
-        { error: 'Forbidden', message: 'Host header not allowed (use --allow-host)' },
-        403,
-      )
-    }
-    const sameOrigin = sameOriginRequest({
-      method: req.method,
-      host,
-      origin: headers.get('origin'),
-      fetchSite: headers.get('sec-fetch-site'),
-      fetchMode: headers.get('sec-fetch-mode'),
-      fetchDest: headers.get('sec-fetch-dest'),
-    })
-    if (!sameOrigin) {
-      return c.json(
-        { error: 'Forbidden', message: 'requests from other origins are not accepted' },
-        403,
-      )
-    }
-    if (tokenOk !== undefined && !isHealthCheck(req) && !tokenOk(headers.get('authorization'))) {
-      return c.json({ error: 'Unauthorized' }, 401, [
-        ['WWW-Authenticate', 'Bearer realm="observatory"'],
-      ])
-    }
-    await next()
-    return undefined
-  }
-}
-
-/** The one request open without the token: a liveness probe, which reads nothing and writes nothing. */
-function isHealthCheck(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && req.path === '/health'
-}
-
-/**
- * Server-Sent Events (HTML Living Standard §9.2): `text/event-stream`, each event a `data:` line and a blank
- * line. Lines are JSON without newlines, so each event is one `data:` line. A client that falls behind loses lines
- * (counted and announced with an `event: dropped`), never slows the hub.
- */
-function liveStream(c: Context, hub: EventHub, live: Set<() => void>): Response {
-  const queue: string[] = []
-  let wake: (() => void) | undefined
-  let ended = false
-  let dropped = 0
-  const end = (): void => {
-    ended = true
-    wake?.()
-  }
-  const subscription = hub.subscribe(
-    (line) => {
-      if (queue.length >= 1000) {
-        dropped++
-        return
-      }
-      queue.push(line)
-      wake?.()
-    },
-    { onEnd: end },
-  )
-  live.add(end)
-  c.req.signal.addEventListener('abort', end, { once: true })
-  async function* events(): AsyncGenerator<string> {
-    try {
-      yield ': connected\n\n'
-      while (!ended) {
-        if (queue.length === 0) {
-          const heartbeat = setTimeout(() => wake?.(), 15_000)
-          await new Promise<void>((resolve) => {
-            wake = resolve
-          })
-          clearTimeout(heartbeat)
-          wake = undefined
-          if (queue.length === 0 && !ended) yield ': keep-alive\n\n'
-          continue
-        }
-        let chunk = ''
-        if (dropped > 0) {
-          chunk += `event: dropped\ndata: ${dropped}\n\n`
-          dropped = 0
-        }
-        for (const line of queue.splice(0)) chunk += `data: ${line.trimEnd()}\n\n`
-        yield chunk
-      }
-    } finally {
-      subscription.unsubscribe()
-      live.delete(end)
-    }
-  }
-  const encoder = new TextEncoder()
-  async function* bytes(): AsyncGenerator<Uint8Array> {
-    for await (const text of events()) yield encoder.encode(text)
-  }
-  return {
-    status: 200,
-    headers: [
-      ['Content-Type', 'text/event-stream; charset=utf-8'],
-      ['Cache-Control', 'no-store'],
-      ['X-Accel-Buffering', 'no'],
-    ],
-    body: bytes(),
-  }
 }

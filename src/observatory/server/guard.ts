@@ -1,5 +1,5 @@
 /**
- * Safety checks for the TCP listener.
+ * Safety checks for the TCP listener, and the middleware that applies them ({@link tcpGuard}).
  *
  * DNS rebinding: a web page the user visits can make the browser send requests to 127.0.0.1 under the page's
  * own host name (the attacker's DNS answers 127.0.0.1 after the page loads). The browser then puts that name in
@@ -10,6 +10,8 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
+import type { Middleware } from '../../framework/index.ts'
+import type { Request } from '../../transport/types.ts'
 
 /** The host name in a Host header value, lower-cased, without port or IPv6 brackets. */
 export function hostName(hostHeader: string): string {
@@ -115,4 +117,75 @@ function isNavigation(request: RequestOrigin): boolean {
     dest !== 'object' &&
     dest !== 'embed'
   )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The middleware
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What {@link tcpGuard} checks requests against. */
+export interface GuardOptions {
+  /** Extra Host names accepted on TCP. */
+  allowHosts: readonly string[]
+  /** The TCP bind address (accepted as a Host name unless it is a wildcard). */
+  bindAddress: string
+  /** When set, TCP requests (all but the health check) need `Authorization: Bearer <token>`. */
+  token?: string | undefined
+}
+
+/**
+ * TCP guards (Unix sockets are guarded by their file mode):
+ * - Host allow-list, against DNS rebinding (`hostChecker`). A request without Host is accepted only where HTTP
+ *   allows it, HTTP/1.0 (RFC 9112 §3.2 requires Host in HTTP/1.1; the protocol core answers 400 without one): a
+ *   browser always sends Host, so rebinding cannot hide behind its absence;
+ * - requests from other origins' web pages: any web page may POST to 127.0.0.1 with a "simple" request (no
+ *   preflight) and would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and
+ *   `Sec-Fetch-Site` (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so any origin
+ *   other than the observatory's own (scheme, host and port) is refused (`sameOriginRequest`);
+ * - the bearer token, when one is set, on everything except `GET /health` (and its HEAD).
+ */
+export function tcpGuard(options: GuardOptions): Middleware {
+  const hostOk = hostChecker(options.allowHosts, options.bindAddress)
+  const tokenOk = options.token === undefined ? undefined : tokenChecker(options.token)
+  return async (c, next) => {
+    const req = c.req
+    if (req.peer.transport !== 'tcp') {
+      await next()
+      return undefined
+    }
+    const headers = req.headers
+    const host = headers.get('host')
+    if (host === undefined ? req.version !== '1.0' : !hostOk(host)) {
+      return c.json(
+        { error: 'Forbidden', message: 'Host header not allowed (use --allow-host)' },
+        403,
+      )
+    }
+    const sameOrigin = sameOriginRequest({
+      method: req.method,
+      host,
+      origin: headers.get('origin'),
+      fetchSite: headers.get('sec-fetch-site'),
+      fetchMode: headers.get('sec-fetch-mode'),
+      fetchDest: headers.get('sec-fetch-dest'),
+    })
+    if (!sameOrigin) {
+      return c.json(
+        { error: 'Forbidden', message: 'requests from other origins are not accepted' },
+        403,
+      )
+    }
+    if (tokenOk !== undefined && !isHealthCheck(req) && !tokenOk(headers.get('authorization'))) {
+      return c.json({ error: 'Unauthorized' }, 401, [
+        ['WWW-Authenticate', 'Bearer realm="observatory"'],
+      ])
+    }
+    await next()
+    return undefined
+  }
+}
+
+/** The one request open without the token: a liveness probe, which reads nothing and writes nothing. */
+function isHealthCheck(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.path === '/health'
 }

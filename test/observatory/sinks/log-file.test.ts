@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type LogFileOptions, LogFileSink } from './log-file.ts'
+import { type LogFileOptions, LogFileSink } from '../../../src/observatory/sinks/log-file.ts'
 
 let dir: string
 before(() => {

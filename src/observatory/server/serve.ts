@@ -11,17 +11,14 @@ import {
   type ListenerAddress,
   type Logger,
   stderrLogger,
-} from '../transport/index.ts'
+} from '../../transport/index.ts'
+import { encodeJsonPretty, encodeYaml, parseJson } from '../encoding/index.ts'
+import { type LineFormatter, LogFileSink, OutputSocketSink, StreamSink } from '../sinks/index.ts'
 import { createObservatoryApp } from './app.ts'
 import { EventHub, type Sink } from './hub.ts'
-import { encodeJsonPretty, parseJson } from './json.ts'
 import type { ObservatoryOptions } from './options.ts'
-import { LogFileSink } from './sinks/log-file.ts'
-import { OutputSocketSink } from './sinks/output-socket.ts'
-import { type LineFormatter, StreamSink } from './sinks/stream.ts'
 import { prepareSocketDirectory } from './socket-path.ts'
 import { Stats } from './stats.ts'
-import { encodeYaml } from './yaml.ts'
 
 export interface ObservatoryIO {
   /** Where event data goes (stdout). */
@@ -103,7 +100,7 @@ export async function startObservatory(
       onReject,
     }
     if (options.engine === 'node') {
-      const { createNodeHttpServer } = await import('../transport/node-adapter.ts')
+      const { createNodeHttpServer } = await import('../../transport/node-adapter.ts')
       server = createNodeHttpServer(app.handler, serverOptions)
     } else {
       server = createServer(app.handler, serverOptions)

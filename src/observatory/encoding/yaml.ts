@@ -30,8 +30,8 @@
  * - The same object appearing twice (possible only when values are built by hand, not parsed) is written twice;
  *   PyYAML would write an anchor and an alias (`&id001` / `*id001`).
  */
-import type { JsonValue, NumberStyle } from './json.ts'
-import { JsonNumber, pythonFloatRepr } from './json.ts'
+import { type NumberStyle, pythonFloatRepr } from './python-number.ts'
+import { JsonNumber, type JsonValue, objectEntries } from './values.ts'
 
 /** Options for {@link encodeYaml}. */
 export interface YamlOptions {
@@ -349,7 +349,7 @@ class YamlEmitter {
       else this.blockSequence(value)
     } else if (value instanceof Map) {
       if (value.size === 0) this.emptyCollection('{}')
-      else this.blockMapping(value)
+      else this.blockMapping(objectEntries(value))
     } else {
       this.scalar(this.describeScalar(value))
     }
@@ -374,7 +374,7 @@ class YamlEmitter {
     this.decreaseIndent()
   }
 
-  private blockMapping(entries: ReadonlyMap<string, JsonValue>): void {
+  private blockMapping(entries: Iterable<readonly [string, JsonValue]>): void {
     this.increaseIndent(false)
     for (const [key, value] of entries) {
       this.writeIndent()

@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
+import { encodeJson, type JsonObject, parseJson } from '../../../src/observatory/encoding/index.ts'
 import {
   enrichEvent,
   eventNameFromQuery,
   formatTimestamp,
   payloadFromBody,
   UNKNOWN_EVENT,
-} from './event.ts'
-import { encodeJson, type JsonObject, parseJson } from './json.ts'
+} from '../../../src/observatory/server/event.ts'
 
 /** Bytes from a mix of strings (UTF-8 encoded) and raw byte values. */
 function bytes(...parts: (string | number)[]): Uint8Array {

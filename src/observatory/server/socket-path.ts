@@ -17,7 +17,7 @@
 import { lstatSync, mkdirSync, type Stats, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
-import { ListenError } from '../transport/index.ts'
+import { ListenError } from '../../transport/index.ts'
 
 /** The environment variable the original reads for its socket path. */
 export const SOCKET_ENV = 'CLAUDE_UNIX_HOOK_WATCHER'

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { EventHub, type EventMeta, type Sink, type SubscriptionEndReason } from './hub.ts'
-import { Stats } from './stats.ts'
+import {
+  EventHub,
+  type EventMeta,
+  type Sink,
+  type SubscriptionEndReason,
+} from '../../../src/observatory/server/hub.ts'
+import { Stats } from '../../../src/observatory/server/stats.ts'
 
 const meta = (event = 'PreToolUse', tool?: string): EventMeta => ({
   event,

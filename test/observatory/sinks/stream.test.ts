@@ -6,8 +6,8 @@ import { PassThrough, Writable } from 'node:stream'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import type { EventMeta } from '../hub.ts'
-import { StreamSink } from './stream.ts'
+import type { EventMeta } from '../../../src/observatory/server/hub.ts'
+import { StreamSink } from '../../../src/observatory/sinks/stream.ts'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const meta: EventMeta = { event: 'PreToolUse', ts: new Date(0), tool: 'Bash' }

@@ -21,7 +21,7 @@ import {
   pythonFloatRepr,
   pythonNumberText,
   quoteJsonString,
-} from './json.ts'
+} from '../../../src/observatory/encoding/index.ts'
 
 /** What Python prints for `json.dumps(json.loads(text), separators=(',', ':'))`. */
 const python = (text: string) => encodeJson(parseJson(text), { numbers: 'python' })

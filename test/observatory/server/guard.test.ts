@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { hostChecker, hostName, isLoopbackName, sameOriginRequest, tokenChecker } from './guard.ts'
+import {
+  hostChecker,
+  hostName,
+  isLoopbackName,
+  sameOriginRequest,
+  tokenChecker,
+} from '../../../src/observatory/server/guard.ts'
 
 test('hostName strips the port and IPv6 brackets, lower-cased', () => {
   assert.equal(hostName('LocalHost:23518'), 'localhost')

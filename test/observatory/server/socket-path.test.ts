@@ -12,14 +12,18 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { ListenError, listenUnix, prepareUnixSocketPath } from '../transport/unix-socket.ts'
 import {
   defaultSocketPath,
   prepareSocketDirectory,
   privateTempDirectory,
   sharedDirectoryWarning,
   socketPathFrom,
-} from './socket-path.ts'
+} from '../../../src/observatory/server/socket-path.ts'
+import {
+  ListenError,
+  listenUnix,
+  prepareUnixSocketPath,
+} from '../../../src/transport/unix-socket.ts'
 
 const uid = process.getuid?.()
 const isRoot = uid === 0

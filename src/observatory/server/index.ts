@@ -1,0 +1,20 @@
+/**
+ * The server room: the HTTP application that receives hook events and everything `observatory serve` starts.
+ *
+ *   serve.ts        startObservatory: sinks, hub, stats, the app and its listeners; stopping in order
+ *   app.ts          the routes: POST /hook (ingest), /health, /stats, the live page
+ *   guard.ts        TCP safety: Host allow-list, same origin only, bearer token (and the middleware)
+ *   live-stream.ts  GET /events: Server-Sent Events for the live page
+ *   live-page.ts    the live page's HTML, CSS and script
+ *   event.ts        request → event: name from the query, payload from the body, metadata in front
+ *   hub.ts          publish one line to every sink; the Sink interface
+ *   stats.ts        /stats counters
+ *   socket-path.ts  where the Unix socket lives, and its private directory
+ *   options.ts      ObservatoryOptions, what the CLI hands to startObservatory
+ */
+export { createObservatoryApp, type ObservatoryApp, type ObservatoryAppOptions } from './app.ts'
+export { EventHub, type Sink } from './hub.ts'
+export type { ObservatoryOptions } from './options.ts'
+export { type ObservatoryIO, type RunningObservatory, startObservatory } from './serve.ts'
+export { defaultSocketPath, SOCKET_ENV, socketPathFrom } from './socket-path.ts'
+export { Stats } from './stats.ts'
