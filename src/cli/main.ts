@@ -20,12 +20,6 @@ Run "observatory <command> --help" for a command's options.
 
 const COMMANDS = new Set(['serve', 'install', 'query', 'demo'])
 
-/** Errors we expect from users and the environment: printed as one line. */
-function isUserError(error: unknown): error is Error & { code?: string } {
-  if (!(error instanceof Error)) return false
-  return error.name === 'UsageError' || error.name === 'ListenError' || error.name === 'ConfigError'
-}
-
 async function run(argv: string[]): Promise<number> {
   const first = argv[0]
   if (first === '--help' || first === '-h' || first === 'help') {
@@ -61,15 +55,15 @@ async function run(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'install': {
-      const { runInstall } = await import('../observatory/install/index.ts')
+      const { runInstall } = await import('./install.ts')
       return runInstall(rest, io)
     }
     case 'query': {
-      const { runQuery } = await import('../observatory/query/index.ts')
+      const { runQuery } = await import('./query.ts')
       return runQuery(rest, io)
     }
     case 'demo': {
-      const { runDemo } = await import('../demo/main.ts')
+      const { runDemo } = await import('./demo.ts')
       return runDemo(rest)
     }
     default: {
@@ -84,11 +78,13 @@ run(process.argv.slice(2)).then(
     // Long-running commands (serve, demo, query --watch) resolve when they are done; exit with their code.
     process.exitCode = code
   },
-  (error: unknown) => {
-    if (isUserError(error)) {
+  async (error: unknown) => {
+    // The one class for a user's mistake or a failure they can act on (observatory/errors.ts): one line, and
+    // the documented exit code (2 usage, 1 run time). Loaded here, after the fact, to keep start-up light.
+    const { UserError } = await import('../observatory/install/index.ts')
+    if (error instanceof UserError) {
       process.stderr.write(`${error.message}\n`)
-      // The documented convention: 2 for a usage mistake, 1 for a failure at run time (a busy socket…).
-      process.exitCode = error.name === 'UsageError' ? 2 : 1
+      process.exitCode = error.exitCode
       return
     }
     const message = error instanceof Error ? error.message : String(error)

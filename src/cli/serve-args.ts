@@ -1,18 +1,28 @@
 /**
- * `observatory serve` arguments → ObservatoryOptions. Every mistake becomes a `UsageError` whose message is the
- * one line the CLI prints (compatible with the original's wording where it has one, e.g. --tee).
+ * `observatory serve` arguments → ObservatoryOptions. Every mistake becomes a usage `UserError` whose message is
+ * the one line the CLI prints (compatible with the original's wording where it has one, e.g. --tee).
  */
 import { parseArgs } from 'node:util'
-import { type ObservatoryOptions, SOCKET_ENV, socketPathFrom } from '../observatory/index.ts'
+import {
+  DEFAULT_BIND,
+  DEFAULT_LOG_MAX_BYTES,
+  DEFAULT_LOG_MAX_FILES,
+  DEFAULT_MAX_BODY,
+  DEFAULT_PORT,
+  DEFAULT_SOCKET_MODE,
+  type ObservatoryOptions,
+  PORT_ENV,
+  SOCKET_ENV,
+  socketPathFrom,
+  TOKEN_ENV,
+  usageError,
+} from '../observatory/index.ts'
 
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
+export { DEFAULT_PORT }
 
-export const DEFAULT_PORT = 23518
-export const ENV_SOCKET = SOCKET_ENV
-export const ENV_PORT = 'CLAUDE_REST_HOOK_WATCHER'
-export const ENV_TOKEN = 'OBSERVATORY_TOKEN'
+const ENV_SOCKET = SOCKET_ENV
+const ENV_PORT = PORT_ENV
+const ENV_TOKEN = TOKEN_ENV
 
 export const SERVE_HELP = `Usage: observatory serve [options]
 
@@ -22,9 +32,9 @@ Listening (with neither --socket nor --port, nor their env vars, it listens on b
   --socket PATH          Unix socket (default $${ENV_SOCKET}, else private to you:
                          $XDG_RUNTIME_DIR/claude-observatory.sock, or without that variable
                          <tmpdir>/claude-observatory-UID/observatory.sock in a 0700 directory)
-  --mode OCTAL           socket file permissions, e.g. 0660, 660 or 0o660 (default 0660)
+  --mode OCTAL           socket file permissions, e.g. 0660, 660 or 0o660 (default 0${DEFAULT_SOCKET_MODE.toString(8)})
   --port N               TCP port (default $${ENV_PORT}, else ${DEFAULT_PORT})
-  --bind ADDR            TCP address (default 127.0.0.1)
+  --bind ADDR            TCP address (default ${DEFAULT_BIND})
 
 Output (data to stdout, messages to stderr):
   --output-socket PATH   send lines to readers of this Unix socket instead of stdout
@@ -32,15 +42,15 @@ Output (data to stdout, messages to stderr):
   --pretty-json          indented JSON on stdout
   --pretty-yaml          YAML on stdout (coloured on a terminal)
   --log FILE             also append every event to FILE (written before the 200)
-  --log-max-bytes N      rotate the log past N bytes (default 10485760; 0 = never)
-  --log-max-files N      keep N rotated files FILE.1 … FILE.N (default 10)
+  --log-max-bytes N      rotate the log past N bytes (default ${DEFAULT_LOG_MAX_BYTES}; 0 = never)
+  --log-max-files N      keep N rotated files FILE.1 … FILE.N (default ${DEFAULT_LOG_MAX_FILES})
   --fsync                fsync the log after every event
   --quiet                no access lines on stderr
 
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
   --token TOKEN          require "Authorization: Bearer TOKEN" on TCP (default $${ENV_TOKEN})
-  --max-body BYTES       largest accepted body (default 33554432)
+  --max-body BYTES       largest accepted body (default ${DEFAULT_MAX_BODY})
 
 Engine:
   --engine raw|node      this project's HTTP server (default) or node:http, same output
@@ -58,18 +68,18 @@ export function parseServeArgs(
   try {
     values = parse(argv).values
   } catch (error) {
-    throw new UsageError(cleanParseError(error))
+    throw usageError(cleanParseError(error))
   }
   if (values.help === true) return 'help'
 
   if (values['pretty-json'] === true && values['pretty-yaml'] === true) {
-    throw new UsageError('Error: --pretty-json and --pretty-yaml are mutually exclusive')
+    throw usageError('Error: --pretty-json and --pretty-yaml are mutually exclusive')
   }
   if (values.tee === true && values['output-socket'] === undefined) {
-    throw new UsageError('Error: --tee requires --output-socket')
+    throw usageError('Error: --tee requires --output-socket')
   }
 
-  const mode = values.mode === undefined ? 0o660 : parseOctal(values.mode)
+  const mode = values.mode === undefined ? DEFAULT_SOCKET_MODE : parseOctal(values.mode)
 
   let socket = values.socket
   if (socket === undefined && env[ENV_SOCKET]) socket = env[ENV_SOCKET]
@@ -81,7 +91,7 @@ export function parseServeArgs(
       // The original warns and falls back to its default. Here the variable is ignored as if unset, so the
       // defaults apply as they would without it: the default socket as well as the default port. (Taking the
       // port alone would silently close the socket every installed hook sends to.)
-      // The UsageError's message is a whole "Error: …" line; as a warning it keeps only the reason.
+      // The usage error's message is a whole "Error: …" line; as a warning it keeps only the reason.
       warn(
         `Warning: ${(error as Error).message.replace(/^Error: /, '')}; ignoring it (default port ${DEFAULT_PORT})`,
       )
@@ -91,26 +101,24 @@ export function parseServeArgs(
     socket = socketPathFrom(undefined, env)
     port = DEFAULT_PORT
   }
-  if (socket === '') throw new UsageError('Error: --socket needs a path')
+  if (socket === '') throw usageError('Error: --socket needs a path')
 
   const engine = values.engine ?? 'raw'
   if (engine !== 'raw' && engine !== 'node') {
-    throw new UsageError(`Error: --engine must be raw or node, not "${engine}"`)
+    throw usageError(`Error: --engine must be raw or node, not "${engine}"`)
   }
 
   if (engine === 'node' && values.trace === true) {
-    throw new UsageError(
-      'Error: --trace needs --engine raw (node:http does not show its raw bytes)',
-    )
+    throw usageError('Error: --trace needs --engine raw (node:http does not show its raw bytes)')
   }
 
   const token = values.token ?? env[ENV_TOKEN]
   if (token !== undefined && token.length === 0)
-    throw new UsageError('Error: --token must not be empty')
+    throw usageError('Error: --token must not be empty')
 
   return {
     socket: socket === undefined ? undefined : { path: socket, mode },
-    tcp: port === undefined ? undefined : { port, host: values.bind ?? '127.0.0.1' },
+    tcp: port === undefined ? undefined : { port, host: values.bind ?? DEFAULT_BIND },
     outputSocket: values['output-socket'],
     tee: values.tee === true,
     format:
@@ -124,14 +132,14 @@ export function parseServeArgs(
         ? undefined
         : {
             path: values.log,
-            maxBytes: parseCount(values['log-max-bytes'], '--log-max-bytes', 10 * 1024 * 1024),
-            maxFiles: parseCount(values['log-max-files'], '--log-max-files', 10),
+            maxBytes: parseCount(values['log-max-bytes'], '--log-max-bytes', DEFAULT_LOG_MAX_BYTES),
+            maxFiles: parseCount(values['log-max-files'], '--log-max-files', DEFAULT_LOG_MAX_FILES),
             fsync: values.fsync === true,
           },
     quiet: values.quiet === true,
     allowHosts: values['allow-host'] ?? [],
     token,
-    maxBodySize: parseCount(values['max-body'], '--max-body', 32 * 1024 * 1024),
+    maxBodySize: parseCount(values['max-body'], '--max-body', DEFAULT_MAX_BODY),
     engine,
     trace: values.trace === true,
   }
@@ -183,7 +191,7 @@ function cleanParseError(error: unknown): string {
 function parseOctal(text: string): number {
   const digits = /^(?:0o|0)?([0-7]{1,3})$/i.exec(text)?.[1]
   if (digits === undefined) {
-    throw new UsageError(
+    throw usageError(
       `Error: --mode must be octal permissions from 0 to 0777 like 0660, not "${text}"`,
     )
   }
@@ -192,7 +200,7 @@ function parseOctal(text: string): number {
 
 function parsePort(text: string, what: string): number {
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
-    throw new UsageError(`Error: ${what} must be a port number 0-65535, not "${text}"`)
+    throw usageError(`Error: ${what} must be a port number 0-65535, not "${text}"`)
   }
   return Number(text)
 }
@@ -200,6 +208,6 @@ function parsePort(text: string, what: string): number {
 function parseCount(text: string | undefined, what: string, fallback: number): number {
   if (text === undefined) return fallback
   if (!/^[0-9]{1,15}$/.test(text))
-    throw new UsageError(`Error: ${what} must be a whole number, not "${text}"`)
+    throw usageError(`Error: ${what} must be a whole number, not "${text}"`)
   return Number(text)
 }

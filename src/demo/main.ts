@@ -1,13 +1,10 @@
 /**
- * Runs the demo API: `node --import tsx src/demo/main.ts [--host H] [--port N]` (default 127.0.0.1:8000).
- * Prints the URL and the docs page's URL; stops gracefully on SIGINT/SIGTERM.
+ * Runs the demo API (`observatory demo`, arguments in src/cli/demo.ts): prints the URL and the docs page's URL;
+ * stops gracefully on SIGINT/SIGTERM.
  */
 
 import cluster from 'node:cluster'
-import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import { runCluster } from '../transport/cluster.ts'
-import type { HttpServer } from '../transport/server.ts'
+import { type HttpServer, runCluster } from '../transport/index.ts'
 import { createDemoApp } from './app.ts'
 
 /** Where the demo listens. */
@@ -16,52 +13,6 @@ export interface DemoAddress {
   readonly port: number
   /** Worker processes (node:cluster) sharing the port; 1 runs in this process. */
   readonly workers: number
-}
-
-/** `observatory demo --help`. */
-export const DEMO_USAGE = `Usage: observatory demo [--host HOST] [--port PORT] [--workers N]
-
-Run the demo API (welcome message, health, users with a validated create, echo) on this project's
-framework, with interactive docs at /docs. Ctrl-C stops it.
-
-Options:
-  --host HOST     address to listen on (default 127.0.0.1)
-  --port PORT     TCP port, 0 for any free one (default 8000)
-  --workers N     worker processes sharing the port, 1-256 (default 1: this process)
-  -h, --help      show this help
-`
-
-/**
- * Parses `--host`, `--port` and `--workers` (`'help'` for `--help`/`-h`); throws an Error saying what is wrong for
- * anything else.
- */
-export function parseDemoArgs(argv: readonly string[]): DemoAddress | 'help' {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      workers: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  })
-  if (values.help === true) return 'help'
-  const host = values.host ?? '127.0.0.1'
-  const portText = values.port ?? '8000'
-  const port = Number(portText)
-  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
-    throw new Error(`--port must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`)
-  }
-  const workersText = values.workers ?? '1'
-  const workers = Number(workersText)
-  if (!/^\d{1,3}$/.test(workersText) || workers < 1 || workers > 256) {
-    throw new Error(
-      `--workers must be an integer from 1 to 256, got ${JSON.stringify(workersText)}`,
-    )
-  }
-  return { host, port, workers }
 }
 
 /**
@@ -88,26 +39,14 @@ export async function startDemo(
 }
 
 /**
- * The `demo` command: parses `argv`, serves until SIGINT/SIGTERM, resolves with the exit code
- * (0 after a clean stop or --help, 2 for bad arguments, 1 when it cannot listen).
+ * Serve the demo until SIGINT/SIGTERM; resolves with the exit code (0 after a clean stop, 1 when it cannot
+ * listen). The CLI parses the arguments (src/cli/demo.ts).
  */
-export async function runDemo(
-  argv: readonly string[],
-  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-  err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+export async function serveDemo(
+  address: DemoAddress,
+  out: (line: string) => void,
+  err: (line: string) => void,
 ): Promise<number> {
-  let parsed: DemoAddress | 'help'
-  try {
-    parsed = parseDemoArgs(argv)
-  } catch (error) {
-    err(`observatory demo: ${argumentProblem(error)} (see observatory demo --help)`)
-    return 2
-  }
-  if (parsed === 'help') {
-    out(DEMO_USAGE.trimEnd())
-    return 0
-  }
-  const address = parsed
   if (address.workers > 1) {
     // Every worker runs this same command; runCluster forks them in the primary and starts the app in each.
     // Each worker keeps its own in-memory users: a POST and a later GET may reach different workers.
@@ -138,20 +77,4 @@ export async function runDemo(
     server.closeOnSignals(() => resolve())
   })
   return 0
-}
-
-/**
- * One line for an argument error: parseArgs' own messages go on with advice on `--` (`Unknown option '--x'. To
- * specify a positional argument…`); the first sentence is what the user needs.
- */
-function argumentProblem(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return message
-  const first = (message.split(/\.\s/)[0] ?? message).split('\n')[0]!
-  return first.charAt(0).toLowerCase() + first.slice(1)
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await runDemo(process.argv.slice(2))
 }

@@ -25,14 +25,15 @@
  * same tick: no Promise, no closure per request (the transport accepts either).
  */
 import { randomUUID } from 'node:crypto'
-import { type Logger, stderrLogger } from '../transport/logger.ts'
+import type { Handler, Request, Response } from '../transport/index.ts'
 import {
   createServer,
   type HttpServer,
   type ListenOptions,
+  type Logger,
   type ServerOptions,
-} from '../transport/server.ts'
-import type { Handler, Request, Response } from '../transport/types.ts'
+  stderrLogger,
+} from '../transport/index.ts'
 import {
   type AnyErrorHandler,
   type AnyHandler,

@@ -16,9 +16,8 @@
  * accepts either).
  */
 import { reasonPhrase } from '../protocol/index.ts'
-import type { Logger } from '../transport/logger.ts'
-import { RequestBodyError } from '../transport/request.ts'
-import type { Response } from '../transport/types.ts'
+import type { Logger, Response } from '../transport/index.ts'
+import { RequestBodyError } from '../transport/index.ts'
 import type { Context } from './context.ts'
 import { HttpError } from './http-error.ts'
 import { type HandlerResult, JSON_TYPE } from './response.ts'

@@ -4,8 +4,8 @@
  * that reads only `c.params` pays for nothing else.
  */
 import { TextDecoder } from 'node:util'
-import type { HeaderInit } from '../protocol/headers.ts'
-import type { Request, Response } from '../transport/types.ts'
+import type { HeaderInit } from '../protocol/index.ts'
+import type { Request, Response } from '../transport/index.ts'
 import { type CookieOptions, parseCookies, serializeCookie } from './cookies.ts'
 import { HttpError } from './http-error.ts'
 import {

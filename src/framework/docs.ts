@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { Response } from '../transport/types.ts'
+import type { Response } from '../transport/index.ts'
 
 /** Files of swagger-ui-dist the page uses, with their media types. Nothing else is served. */
 const ASSET_TYPES: ReadonlyMap<string, string> = new Map([

@@ -1,6 +1,6 @@
-import type { HeaderInit } from '../protocol/headers.ts'
+import type { HeaderInit } from '../protocol/index.ts'
 import { reasonPhrase } from '../protocol/index.ts'
-import type { Response } from '../transport/types.ts'
+import type { Response } from '../transport/index.ts'
 import { JSON_TYPE, pairsOf } from './response.ts'
 
 /** Options of {@link HttpError}. */

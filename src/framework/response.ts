@@ -14,8 +14,8 @@
  * besides `status`, `reason`, `headers` and `body`. To send JSON data that happens to look like that
  * (`{ "status": 200 }`), use `c.json(data)`.
  */
-import type { HeaderInit } from '../protocol/headers.ts'
-import type { Body, Response } from '../transport/types.ts'
+import type { HeaderInit } from '../protocol/index.ts'
+import type { Body, Response } from '../transport/index.ts'
 
 /** What a route handler, a middleware or a hook may return; see the table in this module's header. */
 export type HandlerResult =

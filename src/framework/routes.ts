@@ -15,7 +15,7 @@
  */
 import type { MatchResult } from '../router/index.ts'
 import { RouteError, Router } from '../router/index.ts'
-import type { Response } from '../transport/types.ts'
+import type { Response } from '../transport/index.ts'
 import type { AnyHandler, AnyMiddleware } from './compose.ts'
 import { NO_MIDDLEWARE } from './compose.ts'
 import type { Context, MatchedRoute, Variables } from './context.ts'

@@ -3,7 +3,7 @@
  * request; every part is checked, all issues are collected, and one 422 answers them all (FastAPI's choice,
  * see docs/framework.md). Schemas may transform: the handler reads the outputs as `c.valid.params`, etc.
  */
-import type { HeaderFields } from '../protocol/headers.ts'
+import type { HeaderFields } from '../protocol/index.ts'
 import { HttpError } from './http-error.ts'
 import type { StandardSchemaV1 } from './standard-schema.ts'
 

@@ -13,11 +13,22 @@
  * `observatory query` does not load the server.
  */
 export {
+  DEFAULT_BIND,
+  DEFAULT_LOG_MAX_BYTES,
+  DEFAULT_LOG_MAX_FILES,
+  DEFAULT_MAX_BODY,
+  DEFAULT_PORT,
+  DEFAULT_SOCKET_MODE,
+  PORT_ENV,
+  SOCKET_ENV,
+  TOKEN_ENV,
+} from './defaults.ts'
+export { UserError, type UserErrorCode, usageError } from './errors.ts'
+export {
   defaultSocketPath,
   type ObservatoryIO,
   type ObservatoryOptions,
   type RunningObservatory,
-  SOCKET_ENV,
   socketPathFrom,
   startObservatory,
 } from './server/index.ts'

@@ -26,4 +26,4 @@ export {
 export { type ReadPath, sharedBufferSupported } from './socket-reader.ts'
 export { createWireTrace, type WireTrace } from './trace.ts'
 export type { Body, Handler, Peer, RejectInfo, Request, Response } from './types.ts'
-export { ListenError } from './unix-socket.ts'
+export { ListenError, listenUnix, prepareUnixSocketPath, removeUnixSocket } from './unix-socket.ts'

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createDemoApp } from '../../src/demo/app.ts'
+import { createDemoApp } from '../../src/demo/index.ts'
 import { silentLogger } from '../../src/transport/logger.ts'
 import { browserSkip, launchBrowser } from './browser.ts'
 

@@ -9,8 +9,8 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createDemoApp } from '../../src/demo/app.ts'
-import { parseDemoArgs, runDemo } from '../../src/demo/main.ts'
+import { parseDemoArgs, runDemo } from '../../src/cli/demo.ts'
+import { createDemoApp } from '../../src/demo/index.ts'
 import type { HttpServer } from '../../src/transport/server.ts'
 import { memoryLogger } from './helpers.ts'
 
@@ -284,10 +284,14 @@ describe('demo main', () => {
   })
 
   test('the script prints its URLs, serves, and stops cleanly on SIGTERM', async (t) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', '--port', '0'], {
-      cwd: new URL('../..', import.meta.url),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--port', '0'],
+      {
+        cwd: new URL('../..', import.meta.url),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     t.after(() => {
       if (child.exitCode === null) child.kill('SIGKILL')
     })

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, describe, it } from 'node:test'
+import { runInstall } from '../../src/cli/install.ts'
 import { JsonObject, JsonSyntaxError, parseJson } from '../../src/observatory/encoding/index.ts'
 import type { CommandIO } from '../../src/observatory/install/command-io.ts'
 import { unifiedDiff } from '../../src/observatory/install/diff.ts'
@@ -29,7 +30,6 @@ import {
   shellQuote,
   shellTokens,
 } from '../../src/observatory/install/hooks.ts'
-import { runInstall } from '../../src/observatory/install/index.ts'
 import { SETTINGS_JSON, settingsText } from '../../src/observatory/install/settings-file.ts'
 import { defaultSocketPath } from '../../src/observatory/server/socket-path.ts'
 

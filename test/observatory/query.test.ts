@@ -14,9 +14,9 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { parseSince, runQuery as runQueryWith } from '../../src/cli/query.ts'
 import type { CommandIO } from '../../src/observatory/install/command-io.ts'
 import { csvField } from '../../src/observatory/query/format.ts'
-import { parseSince, runQueryWith } from '../../src/observatory/query/index.ts'
 import type { QueryRunOptions } from '../../src/observatory/query/query.ts'
 
 const scratch: string[] = []

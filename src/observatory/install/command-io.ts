@@ -8,6 +8,7 @@
  * temporary directories.
  */
 import { getSystemErrorMap } from 'node:util'
+import { type UserError, usageError } from '../errors.ts'
 
 /** The streams, environment and directories a subcommand runs with. */
 export interface CommandIO {
@@ -19,22 +20,7 @@ export interface CommandIO {
   homedir: string
 }
 
-/** A failure the user can act on: its message is printed as one line after the command name. */
-export class CommandError extends Error {
-  /** 2 for a usage mistake (bad option or value), 1 for everything else. */
-  readonly exitCode: number
-
-  constructor(message: string, exitCode = 1) {
-    super(message)
-    this.name = 'CommandError'
-    this.exitCode = exitCode
-  }
-}
-
-/** A usage mistake: exit code 2. */
-export function usageError(message: string): CommandError {
-  return new CommandError(message, 2)
-}
+export { UserError, usageError } from '../errors.ts'
 
 function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
@@ -47,7 +33,7 @@ function errorCode(err: unknown): string | undefined {
  * Turns an error thrown by `parseArgs` (strict mode) into a usage error, e.g. `unknown option --x`.
  * Returns undefined for anything that is not a parseArgs error.
  */
-export function parseArgsError(err: unknown): CommandError | undefined {
+export function parseArgsError(err: unknown): UserError | undefined {
   const code = errorCode(err)
   if (code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) return undefined
   const message = err instanceof Error ? err.message : String(err)

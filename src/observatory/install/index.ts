@@ -1,4 +1,13 @@
-export { CommandError, type CommandIO } from './command-io.ts'
+export {
+  type CommandIO,
+  errnoCode,
+  osReason,
+  parseArgsError,
+  terminalColumns,
+  UserError,
+  usageError,
+  writeText,
+} from './command-io.ts'
 export { unifiedDiff } from './diff.ts'
 export {
   DEFAULT_EVENTS,
@@ -15,5 +24,6 @@ export {
   shellQuote,
   type Transport,
   uninstallHooks,
+  urlHost,
 } from './hooks.ts'
-export { runInstall } from './install.ts'
+export { type InstallOptions, runInstallWith } from './install.ts'

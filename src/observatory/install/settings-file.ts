@@ -38,7 +38,7 @@ import {
   type ParseJsonOptions,
   parseJson,
 } from '../encoding/index.ts'
-import { CommandError, errnoCode, osReason } from './command-io.ts'
+import { errnoCode, osReason, UserError } from './command-io.ts'
 
 /**
  * How settings files are read: strict RFC 8259 (the language Claude Code reads them in: no `NaN`, no comments),
@@ -81,7 +81,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined
     if (errnoCode(err) === 'ENOTDIR') return undefined
-    throw new CommandError(`cannot read ${path}: ${osReason(err)}`)
+    throw new UserError(`cannot read ${path}: ${osReason(err)}`)
   }
 }
 
@@ -92,7 +92,7 @@ function describeValue(value: JsonValue): string {
   return typeof value === 'string' ? 'a string' : 'a boolean'
 }
 
-/** Reads and parses the settings file at `path`; refuses (CommandError) what it must not edit. */
+/** Reads and parses the settings file at `path`; refuses (UserError) what it must not edit. */
 export async function loadSettingsFile(path: string): Promise<SettingsFile> {
   let realPath = path
   let isLink = false
@@ -102,12 +102,12 @@ export async function loadSettingsFile(path: string): Promise<SettingsFile> {
   } catch (err) {
     const code = errnoCode(err)
     if (isLink) {
-      throw new CommandError(
+      throw new UserError(
         `${path} is a symbolic link that cannot be followed (${osReason(err)}); fix or remove the link first`,
       )
     }
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      throw new CommandError(`cannot read ${path}: ${osReason(err)}`)
+      throw new UserError(`cannot read ${path}: ${osReason(err)}`)
     }
   }
   const raw = await readIfExists(path)
@@ -124,14 +124,14 @@ export async function loadSettingsFile(path: string): Promise<SettingsFile> {
     value = parseJson(text, SETTINGS_JSON)
   } catch (err) {
     if (err instanceof JsonSyntaxError) {
-      throw new CommandError(
+      throw new UserError(
         `${path} is not valid JSON (line ${err.line}, column ${err.column}): ${err.reason} — fix or move it first`,
       )
     }
     throw err
   }
   if (!(value instanceof JsonObject)) {
-    throw new CommandError(
+    throw new UserError(
       `${path} holds ${describeValue(value)} at the top level, not an object — fix or move it first`,
     )
   }
@@ -147,29 +147,29 @@ export async function checkWritable(file: SettingsFile): Promise<void> {
   try {
     await mkdir(dir, { recursive: true })
   } catch (err) {
-    throw new CommandError(`cannot create ${dir}: ${osReason(err)}`)
+    throw new UserError(`cannot create ${dir}: ${osReason(err)}`)
   }
   try {
     const info = await stat(dir)
     if (!info.isDirectory())
-      throw new CommandError(`cannot write ${file.path}: ${dir} is not a directory`)
+      throw new UserError(`cannot write ${file.path}: ${dir} is not a directory`)
     await access(dir, constants.W_OK)
   } catch (err) {
-    if (err instanceof CommandError) throw err
-    throw new CommandError(`cannot write ${file.path}: ${osReason(err)} on directory ${dir}`)
+    if (err instanceof UserError) throw err
+    throw new UserError(`cannot write ${file.path}: ${osReason(err)} on directory ${dir}`)
   }
   if (!file.exists) return
   try {
     const info = await stat(file.realPath)
     if ((info.mode & 0o222) === 0) {
-      throw new CommandError(
+      throw new UserError(
         `cannot write ${file.path}: the file is read-only (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}); make it writable first`,
       )
     }
     await access(file.realPath, constants.W_OK)
   } catch (err) {
-    if (err instanceof CommandError) throw err
-    throw new CommandError(`cannot write ${file.path}: ${osReason(err)}`)
+    if (err instanceof UserError) throw err
+    throw new UserError(`cannot write ${file.path}: ${osReason(err)}`)
   }
 }
 
@@ -178,7 +178,7 @@ export async function checkUnchanged(file: SettingsFile): Promise<void> {
   const now = await readIfExists(file.realPath)
   const same = file.exists ? now === file.text : now === undefined
   if (!same) {
-    throw new CommandError(
+    throw new UserError(
       `${file.path} changed while this command ran; nothing written, run it again`,
     )
   }
@@ -205,10 +205,10 @@ export async function backupFile(path: string, now: Date): Promise<string> {
       return candidate
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') continue
-      throw new CommandError(`cannot back up ${path} to ${candidate}: ${osReason(err)}`)
+      throw new UserError(`cannot back up ${path} to ${candidate}: ${osReason(err)}`)
     }
   }
-  throw new CommandError(`cannot back up ${path}: too many backups named ${basename(base)}*`)
+  throw new UserError(`cannot back up ${path}: too many backups named ${basename(base)}*`)
 }
 
 /**
@@ -222,8 +222,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     const info = await stat(path)
     original = { mode: info.mode & 0o7777, uid: info.uid, gid: info.gid }
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT')
-      throw new CommandError(`cannot write ${path}: ${osReason(err)}`)
+    if (errnoCode(err) !== 'ENOENT') throw new UserError(`cannot write ${path}: ${osReason(err)}`)
   }
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   let created = false
@@ -246,8 +245,8 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     created = false
   } catch (err) {
     if (created) await unlink(temp).catch(() => undefined)
-    if (err instanceof CommandError) throw err
-    throw new CommandError(`cannot write ${path}: ${osReason(err)}`)
+    if (err instanceof UserError) throw err
+    throw new UserError(`cannot write ${path}: ${osReason(err)}`)
   }
   try {
     const dirHandle = await open(dir, 'r')

@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { open, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CommandError, errnoCode, osReason } from '../install/command-io.ts'
+import { errnoCode, osReason, UserError } from '../install/command-io.ts'
 
 const CHUNK = 64 * 1024
 const NEWLINE = 0x0a
@@ -19,7 +19,7 @@ function chomp(line: string): string {
 /**
  * The files making up the log `path`, oldest first: `path.N` … `path.2`, `path.1` (numeric order, so `.10` is
  * older than `.9`), then `path` itself when it exists. Compressed siblings (`path.1.gz`) are not read.
- * Throws a CommandError when there is nothing at all to read.
+ * Throws a UserError when there is nothing at all to read.
  */
 export async function logFiles(path: string): Promise<string[]> {
   const dir = dirname(path)
@@ -28,7 +28,7 @@ export async function logFiles(path: string): Promise<string[]> {
   try {
     entries = await readdir(dir)
   } catch (err) {
-    throw new CommandError(`cannot read ${path}: ${osReason(err)}`)
+    throw new UserError(`cannot read ${path}: ${osReason(err)}`)
   }
   const rotated = entries
     .map((entry) => {
@@ -42,12 +42,12 @@ export async function logFiles(path: string): Promise<string[]> {
   let current = false
   try {
     const info = await stat(path)
-    if (info.isDirectory()) throw new CommandError(`cannot read ${path}: it is a directory`)
+    if (info.isDirectory()) throw new UserError(`cannot read ${path}: it is a directory`)
     current = true
   } catch (err) {
-    if (err instanceof CommandError) throw err
+    if (err instanceof UserError) throw err
     if (errnoCode(err) !== 'ENOENT' || rotated.length === 0) {
-      throw new CommandError(`cannot read ${path}: ${osReason(err)}`)
+      throw new UserError(`cannot read ${path}: ${osReason(err)}`)
     }
   }
   return current ? [...rotated, path] : rotated
@@ -78,7 +78,7 @@ export class FileCursor {
     try {
       handle = await open(path, 'r')
     } catch (err) {
-      throw new CommandError(`cannot read ${path}: ${osReason(err)}`)
+      throw new UserError(`cannot read ${path}: ${osReason(err)}`)
     }
     const info = await handle.stat()
     return new FileCursor(handle, path, info.ino)
@@ -98,7 +98,7 @@ export class FileCursor {
         const result = await this.handle.read(buffer, 0, CHUNK, this.offset)
         bytesRead = result.bytesRead
       } catch (err) {
-        throw new CommandError(`cannot read ${this.path}: ${osReason(err)}`)
+        throw new UserError(`cannot read ${this.path}: ${osReason(err)}`)
       }
       if (bytesRead === 0) return
       this.offset += bytesRead

@@ -2,16 +2,7 @@
  * `observatory query`: filter the observatory's JSON-lines logs, show them as a table, CSV or the original lines,
  * summarize sessions, and follow logs as they grow. See docs/install-and-query.md.
  */
-import { parseArgs } from 'node:util'
-import {
-  CommandError,
-  type CommandIO,
-  errnoCode,
-  parseArgsError,
-  terminalColumns,
-  usageError,
-  writeText,
-} from '../install/command-io.ts'
+import { type CommandIO, terminalColumns, usageError, writeText } from '../install/command-io.ts'
 import { followLogs } from './follow.ts'
 import {
   csvRecord,
@@ -30,35 +21,8 @@ import { SessionTracker } from './sessions.ts'
 
 const NAME = 'observatory query'
 
-const USAGE = `Usage: observatory query [--log FILE]... [filters] [--table | --jsonl | --csv] [--watch | --sessions]
-
-Read observatory logs (JSON lines) from --log files, or from stdin when no --log is given
-(stdin must then be a pipe or a file: a terminal is refused with exit code 2).
-For each --log FILE, rotated copies FILE.N ... FILE.2, FILE.1 are read first, oldest first.
-
-Filters:
-  --event NAME[,NAME]   only these events (repeatable)
-  --tool NAME           only events with this tool_name
-  --session PREFIX      only sessions whose id starts with PREFIX
-  --since WHEN          only events at or after WHEN: an ISO time (2026-02-09T10:00:00Z,
-                        2026-02-09 10:00, 2026-02-09) or a duration ago (30s, 10m, 2h, 1d, 1w, 1h30m)
-  -n, --last N          only the last N matching events (with --sessions: the N latest sessions)
-
-Output (default: --table on a terminal, --jsonl otherwise):
-  --table               aligned columns: time, event, session, tool, summary
-  --jsonl               the matching lines, unchanged
-  --csv                 ts,event,session_id,tool_name,summary (RFC 4180)
-
-Modes:
-  --watch               after printing, follow the logs for new lines (Ctrl-C stops);
-                        handles rotation (FILE renamed to FILE.1, new FILE) and truncation
-  --sessions            one row per session: state, last tool, event count, last activity, cwd
-  -h, --help            show this help
-
-Lines that are not JSON objects are skipped and counted on stderr.
-`
-
-interface QueryOptions {
+/** What `observatory query` was asked to do (parsed by the CLI: src/cli/query.ts). */
+export interface QueryOptions {
   logs: string[]
   events: Set<string> | undefined
   tool: string | undefined
@@ -78,124 +42,6 @@ export interface QueryRunOptions {
   now?: () => number
   /** Period of the stat fallback while watching (default 500 ms). */
   pollIntervalMs?: number
-}
-
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-}
-
-/** Parses `--since`: a duration before `now` or an ISO 8601 date/time (local time when it has no offset). */
-export function parseSince(value: string, now: number): number {
-  const trimmed = value.trim()
-  if (/^(\d+[smhdw])+$/.test(trimmed)) {
-    let total = 0
-    for (const [, amount, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
-      total += Number(amount) * UNIT_MS[unit!]!
-    }
-    return now - total
-  }
-  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed)
-  if (dateOnly !== null) {
-    const [, y, m, d] = dateOnly
-    const time = new Date(Number(y), Number(m) - 1, Number(d)).getTime()
-    if (!Number.isNaN(time) && Number(m) >= 1 && Number(m) <= 12 && Number(d) <= 31) return time
-  } else if (
-    /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(trimmed)
-  ) {
-    const time = Date.parse(trimmed.replace(' ', 'T'))
-    if (!Number.isNaN(time)) return time
-  }
-  throw usageError(
-    `--since: '${value}' is neither a time (2026-02-09T10:00:00Z) nor a duration (10m, 2h, 1d)`,
-  )
-}
-
-function parseOptions(argv: string[], io: CommandIO, now: number): QueryOptions | 'help' {
-  let values: {
-    log?: string[]
-    event?: string[]
-    tool?: string
-    session?: string
-    since?: string
-    last?: string
-    table?: boolean
-    jsonl?: boolean
-    csv?: boolean
-    watch?: boolean
-    sessions?: boolean
-    help?: boolean
-  }
-  try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        log: { type: 'string', multiple: true },
-        event: { type: 'string', multiple: true },
-        tool: { type: 'string' },
-        session: { type: 'string' },
-        since: { type: 'string' },
-        last: { type: 'string', short: 'n' },
-        table: { type: 'boolean' },
-        jsonl: { type: 'boolean' },
-        csv: { type: 'boolean' },
-        watch: { type: 'boolean' },
-        sessions: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values
-  } catch (err) {
-    throw parseArgsError(err) ?? err
-  }
-  if (values.help) return 'help'
-
-  const formats = (['table', 'jsonl', 'csv'] as const).filter((f) => values[f] === true)
-  if (formats.length > 1) {
-    throw usageError(`choose one output format (got ${formats.map((f) => `--${f}`).join(' and ')})`)
-  }
-  const format: OutputFormat = formats[0] ?? (io.stdout.isTTY === true ? 'table' : 'jsonl')
-
-  let events: Set<string> | undefined
-  if (values.event !== undefined) {
-    events = new Set()
-    for (const item of values.event) {
-      for (const name of item.split(',')) {
-        const trimmed = name.trim()
-        if (trimmed === '') throw usageError(`--event has an empty name in '${item}'`)
-        events.add(trimmed)
-      }
-    }
-  }
-  let last: number | undefined
-  if (values.last !== undefined) {
-    if (!/^\d+$/.test(values.last)) {
-      throw usageError(`-n must be a whole number (got '${values.last}')`)
-    }
-    last = Number(values.last)
-  }
-  if (values.log?.some((path) => path === '')) throw usageError('--log needs a file name')
-  const sessions = values.sessions === true
-  const watch = values.watch === true
-  if (sessions && watch) throw usageError('--sessions and --watch exclude each other')
-  if (sessions && (values.event !== undefined || values.tool !== undefined)) {
-    throw usageError('--sessions works on all events; --event and --tool do not apply to it')
-  }
-  return {
-    logs: values.log ?? [],
-    events,
-    tool: values.tool,
-    session: values.session,
-    since: values.since !== undefined ? parseSince(values.since, now) : undefined,
-    last,
-    format,
-    watch,
-    sessions,
-  }
 }
 
 function matches(event: HookEvent, time: number, options: QueryOptions): boolean {
@@ -306,13 +152,8 @@ class Output {
   }
 }
 
-async function query(argv: string[], io: CommandIO, run: QueryRunOptions): Promise<number> {
+async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions): Promise<number> {
   const now = run.now ?? Date.now
-  const options = parseOptions(argv, io, now())
-  if (options === 'help') {
-    await writeText(io.stdout, USAGE)
-    return 0
-  }
 
   // No --log and a terminal on stdin: reading would wait silently for typed JSON lines. There is no default log
   // (serve writes one only when given --log), so say what is expected instead, as a usage error.
@@ -430,29 +271,13 @@ async function query(argv: string[], io: CommandIO, run: QueryRunOptions): Promi
 }
 
 /**
- * `observatory query [options]` with test and embedding knobs. Resolves to the exit code (0 done, 1 a log could
- * not be read, 2 usage mistake). Problems are reported as one line on stderr, never as a stack trace.
+ * `observatory query` with its options parsed: resolves to 0 when done. Throws a `UserError` for what the user
+ * can act on (a log that cannot be read); the CLI prints it.
  */
-export async function runQueryWith(
-  argv: string[],
+export function runQueryWith(
+  options: QueryOptions,
   io: CommandIO,
   run: QueryRunOptions = {},
 ): Promise<number> {
-  try {
-    return await query(argv, io, run)
-  } catch (err) {
-    // The reader of our output went away (`observatory query | head`): not an error.
-    if (errnoCode(err) === 'EPIPE' || errnoCode(err) === 'ERR_STREAM_DESTROYED') return 0
-    const message =
-      err instanceof CommandError
-        ? err.message
-        : `unexpected error: ${err instanceof Error ? err.message : String(err)}`
-    io.stderr.write(`${NAME}: ${message}\n`)
-    return err instanceof CommandError ? err.exitCode : 1
-  }
-}
-
-/** `observatory query [options]`: resolves to the exit code. `--watch` stops on SIGINT. */
-export function runQuery(argv: string[], io: CommandIO): Promise<number> {
-  return runQueryWith(argv, io)
+  return query(options, io, run)
 }

@@ -11,9 +11,8 @@
  * acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
 import { App, type Context, type Middleware } from '../../framework/index.ts'
+import type { Logger, RejectInfo, Request, Response } from '../../transport/index.ts'
 import { RequestBodyError } from '../../transport/index.ts'
-import type { Logger } from '../../transport/logger.ts'
-import type { RejectInfo, Request, Response } from '../../transport/types.ts'
 import { encodeJson } from '../encoding/index.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'

@@ -11,7 +11,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
 import type { Middleware } from '../../framework/index.ts'
-import type { Request } from '../../transport/types.ts'
+import type { Request } from '../../transport/index.ts'
 
 /** The host name in a Host header value, lower-cased, without port or IPv6 brackets. */
 export function hostName(hostHeader: string): string {

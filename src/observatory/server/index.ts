@@ -16,5 +16,5 @@ export { createObservatoryApp, type ObservatoryApp, type ObservatoryAppOptions }
 export { EventHub, type Sink } from './hub.ts'
 export type { ObservatoryOptions } from './options.ts'
 export { type ObservatoryIO, type RunningObservatory, startObservatory } from './serve.ts'
-export { defaultSocketPath, SOCKET_ENV, socketPathFrom } from './socket-path.ts'
+export { defaultSocketPath, socketPathFrom } from './socket-path.ts'
 export { Stats } from './stats.ts'

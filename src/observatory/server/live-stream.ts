@@ -2,7 +2,7 @@
  * `GET /events`, the live page's stream: every event line the hub publishes, as Server-Sent Events.
  */
 import type { Context } from '../../framework/index.ts'
-import type { Response } from '../../transport/types.ts'
+import type { Response } from '../../transport/index.ts'
 import type { EventHub } from './hub.ts'
 
 /**

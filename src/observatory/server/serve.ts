@@ -8,11 +8,13 @@
 import {
   createServer,
   type HttpServer,
+  ListenError,
   type ListenerAddress,
   type Logger,
   stderrLogger,
 } from '../../transport/index.ts'
 import { encodeJsonPretty, encodeYaml, parseJson } from '../encoding/index.ts'
+import { UserError } from '../errors.ts'
 import { type LineFormatter, LogFileSink, OutputSocketSink, StreamSink } from '../sinks/index.ts'
 import { createObservatoryApp } from './app.ts'
 import { EventHub, type Sink } from './hub.ts'
@@ -132,6 +134,9 @@ export async function startObservatory(
     // Start-up failed half-way: release what was opened (socket files, the log) before reporting.
     await server?.close({ timeout: 100 }).catch(() => {})
     for (const sink of sinks) await sink.close().catch(() => {})
+    // A listener that could not start (a socket in use, a missing directory) is the user's to fix: one line.
+    if (error instanceof ListenError)
+      throw new UserError(error.message, 'RUNTIME', { cause: error })
     throw error
   }
 }

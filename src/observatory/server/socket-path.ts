@@ -17,10 +17,8 @@
 import { lstatSync, mkdirSync, type Stats, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
-import { ListenError } from '../../transport/index.ts'
-
-/** The environment variable the original reads for its socket path. */
-export const SOCKET_ENV = 'CLAUDE_UNIX_HOOK_WATCHER'
+import { SOCKET_ENV } from '../defaults.ts'
+import { UserError } from '../errors.ts'
 
 /** Where the default socket goes for this environment and user. Pure: looks at nothing on disk. */
 export function defaultSocketPath(
@@ -53,7 +51,7 @@ export function socketPathFrom(option: string | undefined, env: NodeJS.ProcessEn
  *
  * - The private fallback directory ({@link privateTempDirectory}) is created with mode 0700 when missing, and must
  *   be a directory (not a symbolic link) owned by this user that only this user can enter: anything else throws
- *   a `ListenError` (code `EUNSAFE`), since another user could have made it to catch the socket.
+ *   a runtime `UserError`, since another user could have made it to catch the socket.
  * - Any other directory is used as it is ({@link sharedDirectoryWarning}).
  *
  * @returns a warning line, or undefined when the directory is private.
@@ -93,7 +91,7 @@ function ensurePrivateDirectory(dir: string): void {
     mkdirSync(dir, { mode: 0o700 })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new ListenError(`cannot create ${dir}: ${(error as Error).message}`, 'EUNSAFE')
+      throw new UserError(`cannot create ${dir}: ${(error as Error).message}`)
     }
   }
   const stats = lstatSync(dir)
@@ -105,10 +103,9 @@ function ensurePrivateDirectory(dir: string): void {
     problem = `its mode is 0${(stats.mode & 0o777).toString(8)}, not 0700`
   }
   if (problem !== undefined) {
-    throw new ListenError(
+    throw new UserError(
       `refusing to put the socket in ${dir}: ${problem}, so another user could reach it ` +
         '(remove it, or choose a socket with --socket)',
-      'EUNSAFE',
     )
   }
 }

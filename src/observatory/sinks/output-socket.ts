@@ -39,7 +39,7 @@
  *    most twice `closeGraceMs`.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import { listenUnix, prepareUnixSocketPath, removeUnixSocket } from '../../transport/unix-socket.ts'
+import { listenUnix, prepareUnixSocketPath, removeUnixSocket } from '../../transport/index.ts'
 import type { Sink } from '../server/hub.ts'
 
 export interface OutputSocketOptions {

@@ -92,7 +92,7 @@ describe('prepareSocketDirectory', () => {
     mkdirSync(dir, { mode: 0o700 })
     chmodSync(dir, 0o755)
     assert.throws(() => prepareSocketDirectory(path), {
-      name: 'ListenError',
+      name: 'UserError',
       message: new RegExp(`^refusing to put the socket in ${dir}: its mode is 0755, not 0700`),
     })
     rmSync(dir, { recursive: true })
