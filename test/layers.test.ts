@@ -71,3 +71,25 @@ test('the protocol core has no I/O, timers or clock', () => {
     [],
   )
 })
+
+test('a floor reaches another only through an index', () => {
+  // Each floor's index.ts is its front door: what it exports is what the floors above may use, so a floor's
+  // files can be moved and split without touching its callers. A floor with rooms may also open a room's own
+  // index.ts (observatory/query/index.ts), so that a command loads only the room it needs.
+  const deep: string[] = []
+  for (const file of sources(SRC)) {
+    const floor = floorOf(file)
+    if (!FLOORS.includes(floor as (typeof FLOORS)[number])) continue
+    for (const spec of imports(file)) {
+      if (!spec.startsWith('.')) continue
+      const target = resolve(dirname(file), spec)
+      const targetFloor = floorOf(target)
+      if (targetFloor === floor || !FLOORS.includes(targetFloor as (typeof FLOORS)[number]))
+        continue
+      if (!target.endsWith('/index.ts')) {
+        deep.push(`${relative(SRC, file)} imports ${spec}`)
+      }
+    }
+  }
+  assert.deepEqual(deep, [])
+})

@@ -69,3 +69,19 @@ export const ABSOLUTE_FORM_RE = /^[A-Za-z][A-Za-z0-9+\-.]*:/
 
 /** RFC 9112 §3.2.3: authority-form = uri-host ":" port (CONNECT only). */
 export const AUTHORITY_FORM_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]+$/
+
+/**
+ * Is this one element of a Transfer-Encoding list (RFC 9110 §10.1.4: transfer-coding = token *( OWS ";" OWS
+ * transfer-parameter )) the chunked coding? Coding names are case-insensitive (RFC 9112 §7), and chunked
+ * (§7.1) defines no parameter, so only the bare token is chunked: `chunked;foo=bar` names a coding this server
+ * does not know, and reading it as chunked is how two parsers come to disagree on where a body ends (§11.2).
+ * The one definition, for requests (head-rules.ts) and for the application's responses (writers.ts).
+ */
+export function isChunkedCoding(coding: string): boolean {
+  return coding.trim().toLowerCase() === 'chunked'
+}
+
+/** The name of a transfer coding: the token before its parameters, lower-cased. */
+export function codingName(coding: string): string {
+  return coding.split(';', 1)[0]!.trim().toLowerCase()
+}

@@ -14,8 +14,8 @@
  * read its responses), or (b) request body bytes pile up unread by the handler. Either way the kernel's buffers
  * fill and TCP flow control slows the client down, so memory per connection stays bounded.
  *
- * Responses made while one chunk is processed are collected and leave in one write: a batch of pipelined
- * responses to sync handlers becomes one system call.
+ * Responses made while one chunk is processed are collected and leave in one write (outbox.ts): a batch of
+ * pipelined responses to sync handlers becomes one system call.
  */
 import type { Socket } from 'node:net'
 import {
@@ -30,11 +30,12 @@ import {
 } from '../protocol/index.ts'
 import { cannedResponse } from './canned.ts'
 import { httpDate } from './http-date.ts'
-import type { Logger } from './logger.ts'
+import { describeError as describe, type Logger } from './logger.ts'
+import { Outbox } from './outbox.ts'
 import { type BodyHooks, IncomingRequest, RequestBodyError } from './request.ts'
 import { type ReadPath, startReading } from './socket-reader.ts'
 import type { WireTrace } from './trace.ts'
-import type { Body, Handler, Peer, RejectInfo, Response } from './types.ts'
+import type { Handler, Peer, RejectInfo, Response } from './types.ts'
 
 export interface DriverOptions {
   readonly handler: Handler
@@ -73,9 +74,7 @@ export class ConnectionDriver {
   private processing = false
   private writeBlocked = false
   /** While one chunk (or one 'drain') is processed, output collects here and leaves in one write at the end. */
-  private batching = false
-  private outbox: Uint8Array[] = []
-  private outboxBytes = 0
+  private readonly out: Outbox
   private bodyBlocked = false
   private readPaused = false
   private closing = false
@@ -113,6 +112,10 @@ export class ConnectionDriver {
       keepAliveTimeoutSeconds: options.keepAliveTimeout / 1000,
     })
     this.deadline = Date.now() + options.headersTimeout
+    this.out = new Outbox(socket, id, options.trace, () => {
+      this.writeBlocked = true
+      this.updateReading()
+    })
     this.sharedChunks =
       startReading(socket, (chunk) => this.onData(chunk), options.readPath) === 'shared-buffer'
     socket.on('end', () => this.onEnd())
@@ -139,12 +142,12 @@ export class ConnectionDriver {
     }
     this.conn.receiveData(chunk)
     this.inSharedChunk = this.sharedChunks
-    this.batching = true
+    this.out.batching = true
     try {
       this.process()
     } finally {
-      this.batching = false
-      this.flushOutbox()
+      this.out.batching = false
+      this.out.flush()
       if (this.sharedChunks) {
         this.inSharedChunk = false
         this.conn.keepBuffered()
@@ -165,12 +168,12 @@ export class ConnectionDriver {
     if (!this.writeBlocked) return
     this.writeBlocked = false
     this.updateReading()
-    this.batching = true
+    this.out.batching = true
     try {
       this.process()
     } finally {
-      this.batching = false
-      this.flushOutbox()
+      this.out.batching = false
+      this.out.flush()
     }
   }
 
@@ -310,7 +313,7 @@ export class ConnectionDriver {
     if (request !== this.answering || !this.conn.clientIsWaitingFor100Continue) return
     // RFC 9110 §10.1.1: the client holds its body until it sees 100 Continue; send it only now that the
     // handler actually asked for the body.
-    this.write(this.conn.send({ type: 'informational', status: 100 }))
+    this.out.writeAll(this.conn.send({ type: 'informational', status: 100 }))
   }
 
   // ---- responses ---------------------------------------------------------------------------------
@@ -344,16 +347,9 @@ export class ConnectionDriver {
         body ?? EMPTY,
       )
     } catch (error) {
-      if (!(error instanceof LocalProtocolError)) throw error
-      this.options.logger.error(
-        `connection #${this.id}: handler returned an invalid response: ${error.message}`,
-      )
-      out = this.conn.respond(
-        { type: 'response', status: 500, headers: [TEXT_PLAIN] },
-        Buffer.from('Internal Server Error\n'),
-      )
+      out = this.invalidResponse(error)
     }
-    this.writeOne(out)
+    this.out.write(out)
     this.answered(request)
   }
 
@@ -363,7 +359,7 @@ export class ConnectionDriver {
     body: AsyncIterable<Uint8Array | string>,
   ): Promise<void> {
     try {
-      this.write(
+      this.out.writeAll(
         this.conn.send({
           type: 'response',
           status: response.status,
@@ -372,16 +368,7 @@ export class ConnectionDriver {
         }),
       )
     } catch (error) {
-      if (!(error instanceof LocalProtocolError)) throw error
-      this.options.logger.error(
-        `connection #${this.id}: handler returned an invalid response: ${error.message}`,
-      )
-      this.write([
-        this.conn.respond(
-          { type: 'response', status: 500, headers: [TEXT_PLAIN] },
-          Buffer.from('Internal Server Error\n'),
-        ),
-      ])
+      this.out.write(this.invalidResponse(error))
       this.answered(request)
       return
     }
@@ -389,10 +376,10 @@ export class ConnectionDriver {
       for await (const piece of body) {
         if (this.socket.destroyed) break
         const data = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece
-        this.write(this.conn.send({ type: 'data', data }))
-        if (this.socket.writableNeedDrain) await this.waitForDrain()
+        this.out.writeAll(this.conn.send({ type: 'data', data }))
+        if (this.socket.writableNeedDrain) await this.out.drained()
       }
-      if (!this.socket.destroyed) this.write(this.conn.send({ type: 'end-of-message' }))
+      if (!this.socket.destroyed) this.out.writeAll(this.conn.send({ type: 'end-of-message' }))
     } catch (error) {
       // Half a body has been sent: no status can be changed now. Cut the connection so the client sees an
       // incomplete message instead of a truncated one that looks whole.
@@ -405,16 +392,16 @@ export class ConnectionDriver {
     this.answered(request)
   }
 
-  private waitForDrain(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done)
-        this.socket.off('close', done)
-        resolve()
-      }
-      this.socket.on('drain', done)
-      this.socket.on('close', done)
-    })
+  /** The handler's response cannot be sent (a LocalProtocolError): logged, and a 500 goes out instead. */
+  private invalidResponse(error: unknown): Buffer {
+    if (!(error instanceof LocalProtocolError)) throw error
+    this.options.logger.error(
+      `connection #${this.id}: handler returned an invalid response: ${error.message}`,
+    )
+    return this.conn.respond(
+      { type: 'response', status: 500, headers: [TEXT_PLAIN] },
+      Buffer.from('Internal Server Error\n'),
+    )
   }
 
   private handlerFailed(request: IncomingRequest, error: unknown): void {
@@ -486,12 +473,12 @@ export class ConnectionDriver {
     const ours = this.conn.ourState
     if (ours === 'IDLE' || ours === 'SEND_RESPONSE') {
       const status = error.statusHint
-      this.write([
+      this.out.write(
         this.conn.respond(
           { type: 'response', status, headers: [TEXT_PLAIN] },
           Buffer.from(`${reasonPhrase(status)}: ${error.message}\n`),
         ),
-      ])
+      )
       this.rejected(status, error.message)
     }
     this.closeGracefully()
@@ -513,55 +500,6 @@ export class ConnectionDriver {
       })
     } catch (error) {
       this.options.logger.error(`connection #${this.id}: onReject failed: ${describe(error)}`)
-    }
-  }
-
-  private write(chunks: Uint8Array[]): void {
-    for (const chunk of chunks) this.writeOne(chunk)
-  }
-
-  private writeOne(chunk: Uint8Array): void {
-    this.options.trace?.sent(this.id, chunk)
-    if (this.batching) {
-      this.outbox.push(chunk)
-      this.outboxBytes += chunk.length
-      // A full batch goes now, so the socket's write buffer (and writeBlocked) still bound what piles up.
-      if (this.outboxBytes >= this.socket.writableHighWaterMark) this.flushOutbox()
-      return
-    }
-    if (!this.socket.write(chunk)) {
-      this.writeBlocked = true
-      this.updateReading()
-    }
-  }
-
-  /**
-   * Write what the batch collected: one buffer in one write, or a corked writev for large pieces.
-   * why: cheaper than corking the socket for every chunk and letting Writable gather the pieces
-   * (bench/server-instructions.ts, ours-raw hello: 47.3k → 46.3k instructions a request one at a time,
-   * 31.3k → 30.7k pipelined 16 deep).
-   */
-  private flushOutbox(): void {
-    const box = this.outbox
-    if (box.length === 0) return
-    const bytes = this.outboxBytes
-    this.outbox = []
-    this.outboxBytes = 0
-    if (this.socket.destroyed) return
-    let ok: boolean
-    if (box.length === 1) {
-      ok = this.socket.write(box[0]!)
-    } else if (bytes < this.socket.writableHighWaterMark) {
-      ok = this.socket.write(Buffer.concat(box, bytes))
-    } else {
-      this.socket.cork()
-      ok = true
-      for (const chunk of box) ok = this.socket.write(chunk) && ok
-      this.socket.uncork()
-    }
-    if (!ok) {
-      this.writeBlocked = true
-      this.updateReading()
     }
   }
 
@@ -594,7 +532,7 @@ export class ConnectionDriver {
     this.phase = 'linger'
     this.deadline = Date.now() + this.options.lingerTimeout
     if (this.conn.clientSentEverything) {
-      this.flushOutbox()
+      this.out.flush()
       this.socket.end(() => this.socket.destroy())
       return
     }
@@ -602,7 +540,7 @@ export class ConnectionDriver {
       this.readPaused = false
       this.socket.resume()
     }
-    this.flushOutbox()
+    this.out.flush()
     this.socket.end()
   }
 
@@ -630,7 +568,7 @@ export class ConnectionDriver {
         }
         this.options.logger.debug(`connection #${this.id}: request head timed out`)
         if (this.answering === undefined && this.conn.ourState === 'IDLE') {
-          this.write([cannedResponse(408, 'the request head took too long')])
+          this.out.write(cannedResponse(408, 'the request head took too long'))
           this.rejected(408, 'the request head took too long')
         }
         this.closeGracefully()
@@ -656,12 +594,3 @@ export class ConnectionDriver {
     }
   }
 }
-
-function describe(error: unknown, withStack = false): string {
-  if (error instanceof Error)
-    return withStack && error.stack !== undefined ? error.stack : error.message
-  return String(error)
-}
-
-/** Re-exported for the node:http adapter, which answers bodies the same way. */
-export type { Body }

@@ -26,3 +26,11 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
 }
+
+/** An error in one line for a log: its message, or (`withStack`) its stack. */
+export function describeError(error: unknown, withStack = false): string {
+  if (error instanceof Error) {
+    return withStack && error.stack !== undefined ? error.stack : error.message
+  }
+  return String(error)
+}

@@ -9,10 +9,13 @@
  *   IncomingMessage → Request:  rawHeaders → HeaderFields (names and order kept), req.url → target, path and
  *                               query by `splitTarget`, peer from the socket (Unix: kernel credentials),
  *                               body()/stream() with the same limit and 413, signal aborted when the client leaves.
- *   Response → ServerResponse:  the raw engine's framing decisions made explicitly, so that node's own defaults
- *                               never differ: Content-Length from a whole body (kept for HEAD, never on 204/304),
- *                               `Transfer-Encoding: chunked` for a stream to an HTTP/1.1 client, reason phrases
- *                               from our table, header names and values checked by the same rules (→ 500).
+ *   Response → ServerResponse:  the raw engine's own response planner (protocol/response-plan.ts) decides, and
+ *                               its decisions are made explicit so that node's own defaults never differ: the
+ *                               reason phrase, header names and values checked by the same rules (→ 500),
+ *                               Content-Length from a whole body (kept for HEAD, never on 204/304),
+ *                               `Transfer-Encoding: chunked` for a stream to an HTTP/1.1 client, and
+ *                               `shouldKeepAlive = false` whenever the plan closes the connection. node adds the
+ *                               Date and Connection fields itself, with the values the raw engine writes.
  *
  * Where node decides alone, the bytes differ: its own protocol errors (400, 431, 408 have node's bodies), a
  * connection past `maxConnections` (we answer 503 as the raw engine does, but node may already have read a request),
@@ -29,25 +32,29 @@ import {
   STATUS_CODES,
 } from 'node:http'
 import type { Socket } from 'node:net'
-import { CONNECT_REFUSED } from '../protocol/connection.ts'
-import { HeaderFields, type HeaderInit } from '../protocol/headers.ts'
-import { DEFAULT_LIMITS } from '../protocol/limits.ts'
-import { reasonPhrase } from '../protocol/status.ts'
-import { INVALID_FIELD_VALUE_RE, TOKEN_RE } from '../protocol/tables.ts'
-import { cannedResponse } from './canned.ts'
-import { type Logger, stderrLogger } from './logger.ts'
-import { getPeerCredentials } from './peer-credentials.ts'
-import { BodyConsumer, RequestBodyError, splitTarget, tooLarge } from './request.ts'
 import {
+  CONNECT_REFUSED,
+  DEFAULT_LIMITS,
+  type ExchangeFacts,
+  HeaderFields,
+  LocalProtocolError,
+  newFieldFacts,
+  planResponse,
+  type ResponsePlan,
+  reasonPhrase,
+} from '../protocol/index.ts'
+import { cannedResponse } from './canned.ts'
+import {
+  ConnectionSet,
   closeOnSignals,
-  type HttpServer,
-  type ListenerAddress,
-  type ListenOptions,
   listenTcp,
+  peerOf,
+  refuseConnection,
   reportReject,
-  type ServerOptions,
-  tcpPeer,
-} from './server.ts'
+} from './listener.ts'
+import { type Logger, stderrLogger } from './logger.ts'
+import { BodyConsumer, RequestBodyError, splitTarget, tooLarge } from './request.ts'
+import type { HttpServer, ListenerAddress, ListenOptions, ServerOptions } from './server.ts'
 import type { Handler, Peer, RejectInfo, Request, Response } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
 
@@ -73,9 +80,6 @@ export function createNodeHttpServer(
 const EMPTY = new Uint8Array(0)
 const TEXT_PLAIN = ['Content-Type', 'text/plain; charset=utf-8'] as const
 
-/** A response that HTTP cannot carry (the raw engine's LocalProtocolError): answered 500 and logged. */
-class InvalidResponse extends Error {}
-
 class NodeAdapterServer implements HttpServer {
   private readonly handler: Handler
   private readonly logger: Logger
@@ -87,10 +91,24 @@ class NodeAdapterServer implements HttpServer {
   private readonly maxConnections: number
   private readonly onReject: ((info: RejectInfo) => void) | undefined
   private readonly listeners: { server: NodeServer; address: ListenerAddress }[] = []
-  private readonly sockets = new Set<Socket>()
+  private readonly sockets = new ConnectionSet<Socket>()
   private readonly peers = new WeakMap<Socket, Peer>()
   private readonly rejected = new WeakSet<Socket>()
   private closing: Promise<void> | undefined
+  /**
+   * Told when each response closes. While the server is closing, a connection whose response had started before
+   * `close()` (so it went out with keep-alive) is idle once that response ends, and is closed then; one whose
+   * response went out before its request body was read, once the rest of the body is in. node's
+   * `closeIdleConnections()` closes only connections with no request or response in progress.
+   */
+  private readonly responseClosed = (req: IncomingMessage): void => {
+    if (this.closing === undefined) return
+    if (req.complete) this.closeIdle()
+    else req.once('end', this.closeIdle)
+  }
+  private readonly closeIdle = (): void => {
+    for (const { server } of this.listeners) server.closeIdleConnections()
+  }
 
   constructor(handler: Handler, options: NodeServerOptions) {
     this.handler = handler
@@ -159,20 +177,15 @@ class NodeAdapterServer implements HttpServer {
   }
 
   private accept(socket: Socket, unixPath: string | undefined): void {
-    if (this.closing !== undefined || this.sockets.size >= this.maxConnections) {
+    if (this.closing !== undefined) {
       this.rejected.add(socket)
       socket.on('error', () => {})
-      if (this.closing !== undefined) {
-        socket.destroy()
-        return
-      }
-      socket.end(cannedResponse(503, 'too many open connections', 'Retry-After: 1\r\n'))
-      setTimeout(() => socket.destroy(), 1000).unref()
-      reportReject(this.onReject, this.logger, {
-        status: 503,
-        reason: 'too many open connections',
-        peer: unixPath !== undefined ? { transport: 'unix', path: unixPath } : tcpPeer(socket),
-      })
+      socket.destroy()
+      return
+    }
+    if (this.sockets.size >= this.maxConnections) {
+      this.rejected.add(socket)
+      refuseConnection(socket, unixPath, this.onReject, this.logger)
       return
     }
     this.sockets.add(socket)
@@ -207,7 +220,14 @@ class NodeAdapterServer implements HttpServer {
     const socket = req.socket
     if (this.rejected.has(socket)) return
     const peer = this.peers.get(socket) ?? peerOf(socket, undefined)
-    const request = new NodeRequest(req, res, peer, this.maxBodySize, expectsContinue)
+    const request = new NodeRequest(
+      req,
+      res,
+      peer,
+      this.maxBodySize,
+      expectsContinue,
+      this.responseClosed,
+    )
     // The raw engine refuses a declared body past maxBodySize before any handler runs (a protocol error).
     if (request.contentLength !== undefined && request.contentLength > this.maxBodySize) {
       const reason = `body of ${request.contentLength} bytes exceeds ${this.maxBodySize}`
@@ -309,24 +329,54 @@ class NodeAdapterServer implements HttpServer {
 
   private send(request: NodeRequest, res: ServerResponse, response: Response): void {
     if (res.destroyed || res.writableEnded) return
-    let head: ResponseHead
+    const body = response.body
+    let bytes: Uint8Array | undefined
+    let stream: AsyncIterable<Uint8Array> | undefined
+    if (body === null || body === undefined) bytes = EMPTY
+    else if (typeof body === 'string') bytes = Buffer.from(body, 'utf8')
+    else if (body instanceof Uint8Array) bytes = body
+    else stream = body
+    const headers: string[] = []
+    let plan: ResponsePlan
     try {
-      head = responseHead(request, response)
+      plan = planResponse(
+        response,
+        bytes?.length,
+        this.exchangeOf(request, res),
+        newFieldFacts(),
+        headers,
+      )
     } catch (error) {
-      if (!(error instanceof InvalidResponse)) throw error
+      if (!(error instanceof LocalProtocolError)) throw error
       this.logger.error(`handler returned an invalid response: ${error.message}`)
       this.sendError(res, 500, undefined, false)
       return
     }
-    // Close after this response when the server is closing, or when the client still holds back a body for a
-    // 100 Continue that was never sent (the raw engine's rule: the next bytes could be either).
-    if (this.closing !== undefined || request.waitingForContinue) res.shouldKeepAlive = false
-    res.writeHead(response.status, head.reason, head.headers)
-    if (head.stream === undefined) {
-      res.end(head.bytes)
+    // Every framing field is written here, so that node adds none of its own (it adds Date and Connection,
+    // as the raw engine does). A plan that closes the connection closes it here too: the server is closing,
+    // the client waits for a 100 Continue never sent, or the body's end is the connection's.
+    if (plan.addContentLength >= 0) headers.push('Content-Length', String(plan.addContentLength))
+    else if (plan.addChunked) headers.push('Transfer-Encoding', 'chunked')
+    if (!plan.keepAlive) res.shouldKeepAlive = false
+    res.writeHead(response.status, plan.reason, headers)
+    if (stream !== undefined) {
+      void this.stream(res, stream)
       return
     }
-    void this.stream(res, head.stream)
+    res.end(plan.noBody ? EMPTY : bytes)
+  }
+
+  /** The exchange as the response planner sees it. */
+  private exchangeOf(request: NodeRequest, res: ServerResponse): ExchangeFacts {
+    return {
+      method: request.method,
+      version: request.version,
+      // node's reading of the request (Connection, HTTP/1.0), and ours: a server that is closing.
+      keepAlive: res.shouldKeepAlive && this.closing === undefined,
+      waitingFor100: request.waitingForContinue,
+      // node announces `Connection: keep-alive` and `Keep-Alive: timeout=N` on every persistent response.
+      announceKeepAlive: true,
+    }
   }
 
   private async stream(res: ServerResponse, body: AsyncIterable<Uint8Array>): Promise<void> {
@@ -354,43 +404,19 @@ class NodeAdapterServer implements HttpServer {
   }
 
   private async doClose(timeout: number): Promise<void> {
-    // node ≥ 19 closes idle keep-alive connections here too; the callback waits for the others.
+    // node ≥ 19 closes idle keep-alive connections here too; those with a request in flight answer it with
+    // Connection: close (send() above), or, when their response had started before, close in serve() once it ends.
     const listening = closeListeners(this.listeners)
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        for (const { server } of this.listeners) server.closeAllConnections()
-        for (const socket of this.sockets) socket.destroy()
-      }, timeout)
-      // Connections whose response finished since are idle now: close them too, until none is left.
-      const check = setInterval(() => {
-        for (const { server } of this.listeners) server.closeIdleConnections()
-        if (this.sockets.size > 0) return
-        clearInterval(check)
-        clearTimeout(force)
-        resolve()
-      }, 10)
+    // Resolves on the 'close' of the last connection (no polling); past `timeout`, whatever is left is destroyed.
+    await this.sockets.closed(timeout, () => {
+      for (const { server } of this.listeners) server.closeAllConnections()
+      for (const socket of this.sockets) socket.destroy()
     })
     await listening
   }
 
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
     return closeOnSignals(this, onClosed)
-  }
-}
-
-/** Who is calling: read once per connection, when it is accepted. */
-function peerOf(socket: Socket, unixPath: string | undefined): Peer {
-  if (unixPath !== undefined) {
-    const cred = getPeerCredentials(socket)
-    return cred === undefined
-      ? { transport: 'unix', path: unixPath }
-      : { transport: 'unix', path: unixPath, ...cred }
-  }
-  return {
-    transport: 'tcp',
-    address: socket.remoteAddress ?? '',
-    port: socket.remotePort ?? 0,
-    family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
   }
 }
 
@@ -404,99 +430,6 @@ function drainOrClose(res: ServerResponse): Promise<void> {
     res.on('drain', done)
     res.on('close', done)
   })
-}
-
-// ---- the response head -------------------------------------------------------------------------------
-
-interface ResponseHead {
-  reason: string
-  /** Flat `[name, value, …]`, as `writeHead` takes it: order and repeated names kept. */
-  headers: string[]
-  /** The whole body, or the stream to send. */
-  bytes?: Uint8Array
-  stream?: AsyncIterable<Uint8Array>
-}
-
-/**
- * The head the raw engine would send (protocol/connection.ts `sendResponseHead`), with every framing header
- * written out so node adds none of its own: Content-Length for whole bodies, Transfer-Encoding for streams.
- */
-function responseHead(request: NodeRequest, response: Response): ResponseHead {
-  const status = response.status
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new InvalidResponse(`invalid final status ${status}`)
-  }
-  const reason = response.reason ?? reasonPhrase(status)
-  if (INVALID_FIELD_VALUE_RE.test(reason)) {
-    throw new InvalidResponse('reason phrase has a forbidden character')
-  }
-  const noFraming = status === 204
-  const noBody = noFraming || status === 304 || request.method === 'HEAD'
-  const headers: string[] = []
-  let contentLength: number | undefined
-  let transferEncoding = false
-  for (const [name, value] of headerPairs(response.headers)) {
-    if (!TOKEN_RE.test(name)) throw new InvalidResponse(`header name "${name}" is not a token`)
-    if (INVALID_FIELD_VALUE_RE.test(value)) {
-      throw new InvalidResponse(`header "${name}" has a forbidden character`)
-    }
-    const lower = name.toLowerCase()
-    if (lower === 'content-length') {
-      if (noFraming) continue
-      const t = value.trim()
-      if (!/^[0-9]{1,15}$/.test(t)) throw new InvalidResponse('Content-Length is not a number')
-      if (contentLength !== undefined && contentLength !== Number(t)) {
-        throw new InvalidResponse('conflicting Content-Length')
-      }
-      contentLength = Number(t)
-    } else if (lower === 'transfer-encoding') {
-      if (noFraming) continue
-      transferEncoding = true
-    }
-    headers.push(name, value)
-  }
-  if (contentLength !== undefined && transferEncoding) {
-    throw new InvalidResponse('a response cannot have both Content-Length and Transfer-Encoding')
-  }
-  const framed = contentLength !== undefined || transferEncoding
-  const body = response.body
-  if (
-    body !== null &&
-    body !== undefined &&
-    typeof body !== 'string' &&
-    !(body instanceof Uint8Array)
-  ) {
-    if (!noBody && !framed && request.version === '1.1')
-      headers.push('Transfer-Encoding', 'chunked')
-    return { reason, headers, stream: body }
-  }
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? EMPTY)
-  if (!noBody) {
-    if (contentLength !== undefined && contentLength !== bytes.length) {
-      throw new InvalidResponse(
-        `body has ${bytes.length} bytes but Content-Length says ${contentLength}`,
-      )
-    }
-    if (!framed) headers.push('Content-Length', String(bytes.length))
-    return { reason, headers, bytes }
-  }
-  // HEAD: the Content-Length a GET would have (RFC 9110 §9.3.2); never for 204 and 304.
-  if (request.method === 'HEAD' && status !== 204 && status !== 304 && !framed) {
-    headers.push('Content-Length', String(bytes.length))
-  }
-  return { reason, headers, bytes: EMPTY }
-}
-
-function headerPairs(init: HeaderInit | undefined): Iterable<readonly [string, string]> {
-  if (init === undefined) return []
-  if (init instanceof HeaderFields) return init
-  if (Array.isArray(init)) return init as ReadonlyArray<readonly [string, string]>
-  const out: [string, string][] = []
-  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
-    if (typeof value === 'string') out.push([name, value])
-    else for (const v of value) out.push([name, v])
-  }
-  return out
 }
 
 // ---- the request -------------------------------------------------------------------------------------
@@ -525,6 +458,7 @@ class NodeRequest extends BodyConsumer implements Request {
     peer: Peer,
     maxBodySize: number,
     expectsContinue: boolean,
+    onResponseClosed: (req: IncomingMessage) => void,
   ) {
     super()
     this.req = req
@@ -548,6 +482,7 @@ class NodeRequest extends BodyConsumer implements Request {
     this.signal = controller.signal
     res.once('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client closed the connection'))
+      onResponseClosed(req)
     })
   }
 

@@ -15,16 +15,21 @@
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { DEFAULT_LIMITS, type ProtocolLimits } from '../protocol/index.ts'
-import { cannedResponse } from './canned.ts'
 import { ConnectionDriver, type DriverOptions } from './driver.ts'
+import {
+  ConnectionSet,
+  closeOnSignals,
+  DEFAULT_BACKLOG,
+  describePeer,
+  listenTcp,
+  peerOf,
+  refuseConnection,
+} from './listener.ts'
 import { type Logger, stderrLogger } from './logger.ts'
-import { getPeerCredentials } from './peer-credentials.ts'
 import { type ReadPath, sharedBufferSupported } from './socket-reader.ts'
 import { createWireTrace, type WireTrace } from './trace.ts'
-import type { Handler, Peer, RejectInfo } from './types.ts'
+import type { Handler, RejectInfo } from './types.ts'
 import { closeListeners, ListenError, listenUnix, prepareUnixSocketPath } from './unix-socket.ts'
-
-const DEFAULT_BACKLOG = 2048
 
 export interface ServerOptions {
   /** Protocol limits (request line, header section, body size…); see protocol/limits.ts. */
@@ -109,7 +114,7 @@ export function createServer(handler: Handler, options: ServerOptions = {}): Htt
 
 class RawHttpServer implements HttpServer {
   private readonly listeners: { server: NetServer; address: ListenerAddress }[] = []
-  private readonly drivers = new Set<ConnectionDriver>()
+  private readonly drivers = new ConnectionSet<ConnectionDriver>()
   private readonly driverOptions: DriverOptions
   private readonly maxConnections: number
   private readonly logger: Logger
@@ -190,26 +195,10 @@ class RawHttpServer implements HttpServer {
       return
     }
     if (this.drivers.size >= this.maxConnections) {
-      socket.on('error', () => {})
-      socket.end(cannedResponse(503, 'too many open connections', 'Retry-After: 1\r\n'))
-      setTimeout(() => socket.destroy(), 1000).unref()
-      reportReject(this.driverOptions.onReject, this.logger, {
-        status: 503,
-        reason: 'too many open connections',
-        peer: unixPath !== undefined ? { transport: 'unix', path: unixPath } : tcpPeer(socket),
-      })
+      refuseConnection(socket, unixPath, this.driverOptions.onReject, this.logger)
       return
     }
-    let peer: Peer
-    if (unixPath !== undefined) {
-      const cred = getPeerCredentials(socket)
-      peer =
-        cred === undefined
-          ? { transport: 'unix', path: unixPath }
-          : { transport: 'unix', path: unixPath, ...cred }
-    } else {
-      peer = tcpPeer(socket)
-    }
+    const peer = peerOf(socket, unixPath)
     const driver = new ConnectionDriver(this.nextId++, socket, peer, this.driverOptions)
     this.drivers.add(driver)
     this.driverOptions.trace?.event(driver.id, `connected ${describePeer(peer)}`)
@@ -240,16 +229,9 @@ class RawHttpServer implements HttpServer {
   private async doClose(timeout: number): Promise<void> {
     const listening = closeListeners(this.listeners)
     for (const driver of this.drivers) driver.shutdown()
-    const allClosed = new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        for (const driver of this.drivers) driver.socket.destroy()
-      }, timeout)
-      const check = setInterval(() => {
-        if (this.drivers.size > 0) return
-        clearInterval(check)
-        clearTimeout(force)
-        resolve()
-      }, 10)
+    // Resolves on the 'close' of the last connection (no polling); past `timeout`, whatever is left is destroyed.
+    const allClosed = this.drivers.closed(timeout, () => {
+      for (const driver of this.drivers) driver.socket.destroy()
     })
     await Promise.all([listening, allClosed])
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer)
@@ -259,103 +241,4 @@ class RawHttpServer implements HttpServer {
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
     return closeOnSignals(this, onClosed)
   }
-}
-
-/**
- * Listen on TCP and return the bound address (the real port for `port: 0`). A failure becomes a `ListenError`
- * whose message is one line a user can act on. Shared by both engines.
- */
-export function listenTcp(
-  server: NetServer,
-  options: { port: number; host?: string; ipv6Only?: boolean; backlog?: number },
-): Promise<ListenerAddress & { transport: 'tcp' }> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const where = `${options.host ?? '0.0.0.0'}:${options.port}`
-      const reason =
-        error.code === 'EADDRINUSE'
-          ? `${where} is already in use`
-          : error.code === 'EACCES'
-            ? `permission denied to listen on ${where}`
-            : error.code === 'EADDRNOTAVAIL'
-              ? `${options.host} is not an address of this machine`
-              : `cannot listen on ${where}: ${error.message}`
-      reject(new ListenError(reason, error.code ?? 'EIO', { cause: error }))
-    }
-    server.once('error', onError)
-    // why: node's default backlog of 511 overflowed with 1,000 clients connecting at once (kernel accept-queue
-    // drops, then client retries after 1 s: p99 of 1.2 s in bench conns1000).
-    const listenOptions = {
-      port: options.port,
-      host: options.host,
-      ipv6Only: options.ipv6Only,
-      backlog: options.backlog ?? DEFAULT_BACKLOG,
-    }
-    server.listen(listenOptions, () => {
-      server.off('error', onError)
-      const bound = server.address()
-      if (bound === null || typeof bound === 'string') {
-        reject(new ListenError('listener has no address', 'EIO'))
-        return
-      }
-      resolve({
-        transport: 'tcp',
-        host: bound.address,
-        port: bound.port,
-        family: bound.family === 'IPv6' ? 'IPv6' : 'IPv4',
-      })
-    })
-  })
-}
-
-/**
- * Call `server.close()` on the first SIGINT or SIGTERM, then `onClosed`. Returns a function that removes the
- * handlers. Shared by both engines.
- */
-export function closeOnSignals(
-  server: Pick<HttpServer, 'close'>,
-  onClosed?: (signal: NodeJS.Signals) => void,
-): () => void {
-  const handle = (signal: NodeJS.Signals): void => {
-    remove()
-    void server.close().then(() => onClosed?.(signal))
-  }
-  const remove = (): void => {
-    process.off('SIGINT', handle)
-    process.off('SIGTERM', handle)
-  }
-  process.on('SIGINT', handle)
-  process.on('SIGTERM', handle)
-  return remove
-}
-
-/** The peer of a TCP socket, as Node reports it. Shared by both engines. */
-export function tcpPeer(socket: Socket): Peer {
-  return {
-    transport: 'tcp',
-    address: socket.remoteAddress ?? '',
-    port: socket.remotePort ?? 0,
-    family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4',
-  }
-}
-
-/** Call `onReject` (when set); a throw is logged, never let through. Shared by both engines. */
-export function reportReject(
-  onReject: ((info: RejectInfo) => void) | undefined,
-  logger: Logger,
-  info: RejectInfo,
-): void {
-  if (onReject === undefined) return
-  try {
-    onReject(info)
-  } catch (error) {
-    logger.error(`onReject failed: ${error instanceof Error ? error.message : String(error)}`)
-  }
-}
-
-function describePeer(peer: Peer): string {
-  if (peer.transport === 'tcp') return `${peer.address}:${peer.port}`
-  return peer.pid === undefined
-    ? `unix ${peer.path}`
-    : `unix ${peer.path} pid=${peer.pid} uid=${peer.uid} gid=${peer.gid}`
 }

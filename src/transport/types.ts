@@ -2,7 +2,7 @@
  * The contract between the transport (sockets) and everything above it (router, framework, the observatory).
  * A handler receives a `Request` and returns a `Response` (or a Promise of one). Nothing here touches a socket.
  */
-import type { HeaderFields, HeaderInit } from '../protocol/headers.ts'
+import type { HeaderFields, HeaderInit } from '../protocol/index.ts'
 
 /** Who is on the other end of the connection. Read once per connection. */
 export type Peer =

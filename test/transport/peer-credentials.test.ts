@@ -16,7 +16,10 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { getPeerCredentials, peerCredentialsAvailable } from './peer-credentials.ts'
+import {
+  getPeerCredentials,
+  peerCredentialsAvailable,
+} from '../../src/transport/peer-credentials.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const addonFile = join(root, 'native', 'build', 'Release', 'peercred.node')
@@ -203,7 +206,10 @@ describe('peer credentials over Unix domain sockets', { skip }, () => {
     const nested = join(dir, 'nobuild', 'src', 'transport')
     mkdirSync(nested, { recursive: true })
     const copy = join(nested, 'peer-credentials.mts')
-    copyFileSync(fileURLToPath(new URL('./peer-credentials.ts', import.meta.url)), copy)
+    copyFileSync(
+      fileURLToPath(new URL('../../src/transport/peer-credentials.ts', import.meta.url)),
+      copy,
+    )
     const path = join(dir, 'degraded.sock')
 
     const script = `
