@@ -3,7 +3,25 @@
  * command's name with its exit code (2 usage, 1 runtime); anything else is "unexpected error" (1); and a reader of
  * our output that went away (`… | head`) is not worth a message.
  */
-import { type CommandIO, errnoCode, UserError } from '../observatory/install/index.ts'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import {
+  type CommandIO,
+  errnoCode,
+  parseArgsError,
+  UserError,
+} from '../observatory/install/index.ts'
+
+/** `parseArgs` in strict mode without positionals; its errors become one-line usage errors (`unknown option --x`). */
+export function parseOptions<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values
+  } catch (err) {
+    throw parseArgsError(err) ?? err
+  }
+}
 
 export async function runCommand(
   name: string,

@@ -2,7 +2,6 @@
  * `observatory install`: its arguments, its help and its exit codes. The work (reading the settings, the diff, the
  * backup, the write) is the observatory's install room; see docs/install-and-query.md.
  */
-import { parseArgs } from 'node:util'
 import {
   DEFAULT_BIND,
   DEFAULT_PORT,
@@ -14,14 +13,13 @@ import {
   type CommandIO,
   DEFAULT_EVENTS,
   type InstallOptions,
-  parseArgsError,
   runInstallWith,
   type Transport,
   urlHost,
   usageError,
   writeText,
 } from '../observatory/install/index.ts'
-import { runCommand } from './command.ts'
+import { parseOptions, runCommand } from './command.ts'
 
 export const INSTALL_HELP = `Usage: observatory install [--global | --project] [options]
 
@@ -96,41 +94,19 @@ function validateHost(host: string): string {
 
 /** `observatory install` arguments → what to do; `UserError` (USAGE) for a mistake. */
 export function parseInstallArgs(argv: string[], env: NodeJS.ProcessEnv): InstallOptions | 'help' {
-  let values: {
-    global?: boolean
-    project?: boolean
-    transport?: string
-    socket?: string
-    port?: string
-    bind?: string
-    events?: string
-    'dry-run'?: boolean
-    yes?: boolean
-    uninstall?: boolean
-    help?: boolean
-  }
-  try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        global: { type: 'boolean' },
-        project: { type: 'boolean' },
-        transport: { type: 'string' },
-        socket: { type: 'string' },
-        port: { type: 'string' },
-        bind: { type: 'string' },
-        events: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        yes: { type: 'boolean', short: 'y' },
-        uninstall: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values
-  } catch (err) {
-    throw parseArgsError(err) ?? err
-  }
+  const values = parseOptions(argv, {
+    global: { type: 'boolean' },
+    project: { type: 'boolean' },
+    transport: { type: 'string' },
+    socket: { type: 'string' },
+    port: { type: 'string' },
+    bind: { type: 'string' },
+    events: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    uninstall: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) return 'help'
   if (values.global && values.project) throw usageError('--global and --project exclude each other')
 

@@ -2,20 +2,14 @@
  * `observatory query`: its arguments, its help and its exit codes. The work (reading, filtering, following the
  * logs) is the observatory's query room; see docs/install-and-query.md.
  */
-import { parseArgs } from 'node:util'
-import {
-  type CommandIO,
-  parseArgsError,
-  usageError,
-  writeText,
-} from '../observatory/install/index.ts'
+import { type CommandIO, usageError, writeText } from '../observatory/install/index.ts'
 import {
   type OutputFormat,
   type QueryOptions,
   type QueryRunOptions,
   runQueryWith,
 } from '../observatory/query/index.ts'
-import { runCommand } from './command.ts'
+import { parseOptions, runCommand } from './command.ts'
 
 export const QUERY_HELP = `Usage: observatory query [--log FILE]... [filters] [--table | --jsonl | --csv] [--watch | --sessions]
 
@@ -88,43 +82,20 @@ export function parseQueryArgs(
   stdoutIsTerminal: boolean,
   now: number,
 ): QueryOptions | 'help' {
-  let values: {
-    log?: string[]
-    event?: string[]
-    tool?: string
-    session?: string
-    since?: string
-    last?: string
-    table?: boolean
-    jsonl?: boolean
-    csv?: boolean
-    watch?: boolean
-    sessions?: boolean
-    help?: boolean
-  }
-  try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        log: { type: 'string', multiple: true },
-        event: { type: 'string', multiple: true },
-        tool: { type: 'string' },
-        session: { type: 'string' },
-        since: { type: 'string' },
-        last: { type: 'string', short: 'n' },
-        table: { type: 'boolean' },
-        jsonl: { type: 'boolean' },
-        csv: { type: 'boolean' },
-        watch: { type: 'boolean' },
-        sessions: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values
-  } catch (err) {
-    throw parseArgsError(err) ?? err
-  }
+  const values = parseOptions(argv, {
+    log: { type: 'string', multiple: true },
+    event: { type: 'string', multiple: true },
+    tool: { type: 'string' },
+    session: { type: 'string' },
+    since: { type: 'string' },
+    last: { type: 'string', short: 'n' },
+    table: { type: 'boolean' },
+    jsonl: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    watch: { type: 'boolean' },
+    sessions: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  })
   if (values.help) return 'help'
 
   const formats = (['table', 'jsonl', 'csv'] as const).filter((f) => values[f] === true)
