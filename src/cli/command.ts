@@ -1,5 +1,5 @@
 /**
- * How `install` and `query` end: their result is the exit code; a `UserError` is one line on stderr after the
+ * What `install` and `query` share: strict argument parsing, and how they end: their result is the exit code; a `UserError` is one line on stderr after the
  * command's name with its exit code (2 usage, 1 runtime); anything else is "unexpected error" (1); and a reader of
  * our output that went away (`… | head`) is not worth a message.
  */
@@ -11,11 +11,18 @@ import {
   UserError,
 } from '../observatory/install/index.ts'
 
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>
+
+/** What {@link parseOptions} returns for `O` (written out so that the declaration file can name it). */
+export type ParsedOptions<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>
+>['values']
+
 /** `parseArgs` in strict mode without positionals; its errors become one-line usage errors (`unknown option --x`). */
-export function parseOptions<const O extends NonNullable<ParseArgsConfig['options']>>(
+export function parseOptions<const O extends OptionsConfig>(
   argv: string[],
   options: O,
-) {
+): ParsedOptions<O> {
   try {
     return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values
   } catch (err) {
@@ -23,6 +30,7 @@ export function parseOptions<const O extends NonNullable<ParseArgsConfig['option
   }
 }
 
+/** Run a command's body and turn what it throws into one line on stderr and an exit code (see the top). */
 export async function runCommand(
   name: string,
   io: CommandIO,
