@@ -29,7 +29,7 @@ import {
  * Why a CONNECT request is refused (501). Exported so that the node:http adapter, where node hands CONNECT over
  * apart from other requests, answers with the same words.
  */
-export const CONNECT_REFUSED = 'CONNECT is not implemented: this is an origin server, not a tunnel'
+export const CONNECT_REFUSED = 'CONNECT is refused: this is an origin server, not a tunnel'
 
 /** What a valid request head means for the connection. */
 export interface HeadPlan {
