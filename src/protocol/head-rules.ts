@@ -66,8 +66,8 @@ export function interpretHead(head: RawHead, limits: Readonly<ProtocolLimits>): 
   // indicates that the sender (and all inbound proxies) will switch to tunnel mode immediately after the
   // response header section". This is an origin server: it does not tunnel, so it must not let an application
   // answer 2xx and then go on speaking HTTP. Refused here, once the head is known to be well formed, with 501:
-  // RFC 9110 §9.1, "An origin server that receives a request method that is unrecognized or not implemented
-  // SHOULD respond with the 501 (Not Implemented) status code". Not 405: that one means the method is known
+  // RFC 9110 §9.1 asks an origin server to answer 501 (Not Implemented) for a method it does not recognize or
+  // does not offer. Not 405: that one means the method is known
   // but not allowed for this resource, and needs an Allow header listing the ones that are (§15.5.6), which only
   // the application knows. As for any head error, the connection closes after the answer.
   if (head.method === 'CONNECT') {
