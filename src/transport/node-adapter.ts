@@ -53,6 +53,7 @@ import {
   reportReject,
 } from './listener.ts'
 import { type Logger, stderrLogger } from './logger.ts'
+import { drainOrClose } from './outbox.ts'
 import { BodyConsumer, RequestBodyError, splitTarget, tooLarge } from './request.ts'
 import type { HttpServer, ListenerAddress, ListenOptions, ServerOptions } from './server.ts'
 import type { Handler, Peer, RejectInfo, Request, Response } from './types.ts'
@@ -418,18 +419,6 @@ class NodeAdapterServer implements HttpServer {
   closeOnSignals(onClosed?: (signal: NodeJS.Signals) => void): () => void {
     return closeOnSignals(this, onClosed)
   }
-}
-
-function drainOrClose(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 }
 
 // ---- the request -------------------------------------------------------------------------------------

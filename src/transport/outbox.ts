@@ -70,15 +70,19 @@ export class Outbox {
 
   /** Resolves on the socket's next 'drain' (or 'close'): a streaming response waits here between pieces. */
   drained(): Promise<void> {
-    const socket = this.socket
-    return new Promise((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done)
-        socket.off('close', done)
-        resolve()
-      }
-      socket.on('drain', done)
-      socket.on('close', done)
-    })
+    return drainOrClose(this.socket)
   }
+}
+
+/** Resolves on the stream's next 'drain' or 'close', whichever comes first. Shared by both engines. */
+export function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
+  })
 }
