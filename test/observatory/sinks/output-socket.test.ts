@@ -42,6 +42,25 @@ interface Reader {
   ended: Promise<void>
 }
 
+/** The Reader over a connecting `socket` whose received chunks go to `chunks`, once the sink has accepted it. */
+async function readerOf(
+  sink: OutputSocketSink,
+  socket: Socket,
+  accepted: number,
+  chunks: Buffer[],
+  bytes: () => number,
+): Promise<Reader> {
+  const ended = new Promise<void>((resolve) => {
+    socket.once('end', resolve)
+    socket.once('close', () => resolve())
+  })
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  await waitFor(() => sink.counters.readersAccepted > accepted, 'the reader to be accepted')
+  const text = (): string => Buffer.concat(chunks).toString('utf8')
+  return { socket, bytes, text, lines: () => text().split('\n').slice(0, -1), ended }
+}
+
 /** Connect a reader and wait until the sink has registered it. */
 async function connectReader(sink: OutputSocketSink, path = sink.path): Promise<Reader> {
   const accepted = sink.counters.readersAccepted
@@ -52,21 +71,7 @@ async function connectReader(sink: OutputSocketSink, path = sink.path): Promise<
     chunks.push(chunk)
     bytes += chunk.length
   })
-  const ended = new Promise<void>((resolve) => {
-    socket.once('end', resolve)
-    socket.once('close', () => resolve())
-  })
-  socket.on('error', () => {})
-  await once(socket, 'connect')
-  await waitFor(() => sink.counters.readersAccepted > accepted, 'the reader to be accepted')
-  const text = (): string => Buffer.concat(chunks).toString('utf8')
-  return {
-    socket,
-    bytes: () => bytes,
-    text,
-    lines: () => text().split('\n').slice(0, -1),
-    ended,
-  }
+  return readerOf(sink, socket, accepted, chunks, () => bytes)
 }
 
 /**
@@ -97,21 +102,7 @@ async function connectSlowReader(
       },
     },
   })
-  const ended = new Promise<void>((resolve) => {
-    socket.once('end', resolve)
-    socket.once('close', () => resolve())
-  })
-  socket.on('error', () => {})
-  await once(socket, 'connect')
-  await waitFor(() => sink.counters.readersAccepted > accepted, 'the reader to be accepted')
-  const text = (): string => Buffer.concat(chunks).toString('utf8')
-  return {
-    socket,
-    bytes: () => bytes,
-    text,
-    lines: () => text().split('\n').slice(0, -1),
-    ended,
-  }
+  return readerOf(sink, socket, accepted, chunks, () => bytes)
 }
 
 /** A JSON line of about `size` bytes. */
