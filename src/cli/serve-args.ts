@@ -18,22 +18,16 @@ import {
   usageError,
 } from '../observatory/index.ts'
 
-export { DEFAULT_PORT }
-
-const ENV_SOCKET = SOCKET_ENV
-const ENV_PORT = PORT_ENV
-const ENV_TOKEN = TOKEN_ENV
-
 export const SERVE_HELP = `Usage: observatory serve [options]
 
 Receive Claude Code hook events (POST /hook?event=NAME, JSON body) and stream them as JSON lines.
 
 Listening (with neither --socket nor --port, nor their env vars, it listens on both defaults):
-  --socket PATH          Unix socket (default $${ENV_SOCKET}, else private to you:
+  --socket PATH          Unix socket (default $${SOCKET_ENV}, else private to you:
                          $XDG_RUNTIME_DIR/claude-observatory.sock, or without that variable
                          <tmpdir>/claude-observatory-UID/observatory.sock in a 0700 directory)
   --mode OCTAL           socket file permissions, e.g. 0660, 660 or 0o660 (default 0${DEFAULT_SOCKET_MODE.toString(8)})
-  --port N               TCP port (default $${ENV_PORT}, else ${DEFAULT_PORT})
+  --port N               TCP port (default $${PORT_ENV}, else ${DEFAULT_PORT})
   --bind ADDR            TCP address (default ${DEFAULT_BIND})
 
 Output (data to stdout, messages to stderr):
@@ -49,7 +43,7 @@ Output (data to stdout, messages to stderr):
 
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
-  --token TOKEN          require "Authorization: Bearer TOKEN" on TCP (default $${ENV_TOKEN})
+  --token TOKEN          require "Authorization: Bearer TOKEN" on TCP (default $${TOKEN_ENV})
   --max-body BYTES       largest accepted body (default ${DEFAULT_MAX_BODY})
 
 Engine:
@@ -82,11 +76,11 @@ export function parseServeArgs(
   const mode = values.mode === undefined ? DEFAULT_SOCKET_MODE : parseOctal(values.mode)
 
   let socket = values.socket
-  if (socket === undefined && env[ENV_SOCKET]) socket = env[ENV_SOCKET]
+  if (socket === undefined && env[SOCKET_ENV]) socket = env[SOCKET_ENV]
   let port = values.port === undefined ? undefined : parsePort(values.port, '--port')
-  if (port === undefined && env[ENV_PORT] !== undefined && env[ENV_PORT] !== '') {
+  if (port === undefined && env[PORT_ENV] !== undefined && env[PORT_ENV] !== '') {
     try {
-      port = parsePort(env[ENV_PORT] ?? '', `$${ENV_PORT}`)
+      port = parsePort(env[PORT_ENV] ?? '', `$${PORT_ENV}`)
     } catch (error) {
       // The original warns and falls back to its default. Here the variable is ignored as if unset, so the
       // defaults apply as they would without it: the default socket as well as the default port. (Taking the
@@ -112,7 +106,7 @@ export function parseServeArgs(
     throw usageError('Error: --trace needs --engine raw (node:http does not show its raw bytes)')
   }
 
-  const token = values.token ?? env[ENV_TOKEN]
+  const token = values.token ?? env[TOKEN_ENV]
   if (token !== undefined && token.length === 0)
     throw usageError('Error: --token must not be empty')
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { test } from 'node:test'
-import { DEFAULT_PORT, parseServeArgs } from '../../src/cli/serve-args.ts'
+import { parseServeArgs } from '../../src/cli/serve-args.ts'
+import { DEFAULT_PORT } from '../../src/observatory/index.ts'
 import { defaultSocketPath } from '../../src/observatory/server/socket-path.ts'
 import {
   type Observatory,
