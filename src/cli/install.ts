@@ -2,46 +2,63 @@
  * `observatory install`: its arguments, its help and its exit codes. The work (reading the settings, the diff, the
  * backup, the write) is the observatory's install room; see docs/install-and-query.md.
  */
-import {
-  DEFAULT_BIND,
-  DEFAULT_PORT,
-  PORT_ENV,
-  SOCKET_ENV,
-  socketPathFrom,
-} from '../observatory/index.ts'
+// The defaults and the socket path come from their own modules, not from observatory/index.ts, so that installing
+// hooks does not load the server (nor the store behind it).
+import { DEFAULT_BIND, DEFAULT_PORT, PORT_ENV, SOCKET_ENV } from '../observatory/defaults.ts'
+import { ALL_EVENTS } from '../observatory/events/index.ts'
 import {
   type CommandIO,
   DEFAULT_EVENTS,
+  DEFAULT_HOOK_TIMEOUT,
+  type EventSelection,
+  eventTable,
   type InstallOptions,
   runInstallWith,
+  type Scope,
+  selectEvents,
   type Transport,
   urlHost,
   usageError,
   writeText,
 } from '../observatory/install/index.ts'
+import { socketPathFrom } from '../observatory/server/socket-path.ts'
 import { parseOptions, runCommand } from './command.ts'
 
-export const INSTALL_HELP = `Usage: observatory install [--global | --project] [options]
+/** The largest `--timeout`: Claude Code's own default for command and http hooks. */
+const MAX_TIMEOUT = 600
+
+export const INSTALL_HELP = `Usage: observatory install [--global | --project [DIR] | --local [DIR]] [options]
 
 Add the observatory's hooks to a Claude Code settings file (or remove them with --uninstall).
 Shows a unified diff, asks before writing when run in a terminal, keeps a timestamped backup.
 
-Target (asked interactively when neither is given and stdin is a terminal):
+Target (asked interactively when none is given and stdin is a terminal):
   --global             ~/.claude/settings.json
-  --project            ./.claude/settings.json
+  --project [DIR]      DIR/.claude/settings.json; without DIR, the repository root (the
+                       nearest directory above with a .git), else the current directory
+  --local [DIR]        DIR/.claude/settings.local.json: the project, on this machine only
+                       (DIR as for --project)
 
 Options:
   --transport KIND     unix (default): curl through a Unix socket
                        tcp: curl to http://BIND:PORT
-                       http: native HTTP hooks (Claude Code >= 2.1.63) to http://BIND:PORT
+                       http: native HTTP hooks (Claude Code >= 2.1.63) to http://BIND:PORT;
+                       SessionStart and Setup, where Claude Code runs no HTTP hooks, get
+                       the tcp curl command to the same address
   --socket PATH        socket for --transport unix
                        (default: $${SOCKET_ENV}, else the serve default, private to you:
                        $XDG_RUNTIME_DIR/claude-observatory.sock or
                        <tmpdir>/claude-observatory-UID/observatory.sock)
   --port N             port for tcp/http (default: $${PORT_ENV} or ${DEFAULT_PORT})
   --bind ADDR          address for tcp/http (default: ${DEFAULT_BIND}); IPv6 literals allowed
-  --events LIST        comma-separated events (default: all ${DEFAULT_EVENTS.length}:
-                       ${DEFAULT_EVENTS.join(',')})
+  --timeout SECONDS    how long Claude Code waits for the observatory: the http hooks'
+                       "timeout", curl's --max-time (default: ${DEFAULT_HOOK_TIMEOUT}; 1 to ${MAX_TIMEOUT})
+  --events SET         default (${DEFAULT_EVENTS.length} events), all (${ALL_EVENTS.length}: every event a hook can observe
+                       without changing Claude Code's behaviour) or comma-separated names;
+                       +NAME / -NAME add to / remove from the default, or from what comes
+                       before: +FileChanged,-Notification  default,+PostToolBatch  all,-Stop
+                       Unknown names are used as given, with a warning.
+  --list-events        list the known events: default, all, HTTP hooks, decisions
   --uninstall          remove the observatory's hooks (from --events only, when given)
   --dry-run            show the diff, write nothing
   -y, --yes            do not ask for confirmation
@@ -59,20 +76,70 @@ function parsePort(text: string, source: string): number {
   return port
 }
 
-function parseEvents(text: string): string[] {
-  const names = text.split(',').map((name) => name.trim())
-  const events: string[] = []
-  for (const name of names) {
-    if (!/^[A-Za-z]+$/.test(name)) {
-      throw usageError(
-        name === ''
-          ? `--events has an empty name in '${text}'`
-          : `--events: '${name}' is not an event name (letters only)`,
-      )
-    }
-    if (!events.includes(name)) events.push(name)
+function parseTimeout(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!(seconds >= 1 && seconds <= MAX_TIMEOUT)) {
+    throw usageError(
+      `--timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT} (got '${text}')`,
+    )
   }
-  return events
+  return seconds
+}
+
+/** Options that take a value: the word after them is theirs, not a directory for --project/--local. */
+const VALUE_OPTIONS = new Set([
+  '--transport',
+  '--socket',
+  '--port',
+  '--bind',
+  '--timeout',
+  '--events',
+])
+const DIRECTORY_OPTIONS = new Set(['--project', '--local'])
+
+/**
+ * Prepares the arguments for parseArgs: takes the optional directory out of `--project [DIR]` and `--local [DIR]`
+ * (also `--project=DIR`; DIR is the next argument when it does not start with `-`), since parseArgs has no
+ * optional values, and joins `--events -NAME,...` into one argument, since parseArgs refuses a value that looks
+ * like an option.
+ */
+function prepareArgs(argv: string[]): { argv: string[]; dir: string | undefined } {
+  const rest: string[] = []
+  let dir: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    if (arg === '--') {
+      rest.push(...argv.slice(i))
+      break
+    }
+    const eq = arg.indexOf('=')
+    const name = eq > 0 ? arg.slice(0, eq) : arg
+    if (DIRECTORY_OPTIONS.has(name)) {
+      rest.push(name)
+      if (eq > 0) {
+        dir = arg.slice(eq + 1)
+        if (dir === '') throw usageError(`option ${name}= needs a directory`)
+      } else if (next !== undefined && !next.startsWith('-')) {
+        dir = next
+        i++
+      }
+      continue
+    }
+    if (arg === '--events' && next !== undefined && /^-[^-]./.test(next)) {
+      // `--events -Notification`: a value that starts with a dash, which parseArgs would take for an option
+      // (`-y` and `-h` stay options).
+      rest.push(`--events=${next}`)
+      i++
+      continue
+    }
+    rest.push(arg)
+    if (VALUE_OPTIONS.has(arg) && next !== undefined && !next.startsWith('-')) {
+      rest.push(next)
+      i++
+    }
+  }
+  return { argv: rest, dir }
 }
 
 function validateHost(host: string): string {
@@ -93,22 +160,35 @@ function validateHost(host: string): string {
 }
 
 /** `observatory install` arguments → what to do; `UserError` (USAGE) for a mistake. */
-export function parseInstallArgs(argv: string[], env: NodeJS.ProcessEnv): InstallOptions | 'help' {
-  const values = parseOptions(argv, {
+export function parseInstallArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): InstallOptions | 'help' | 'list-events' {
+  const taken = prepareArgs(argv)
+  const values = parseOptions(taken.argv, {
     global: { type: 'boolean' },
     project: { type: 'boolean' },
+    local: { type: 'boolean' },
     transport: { type: 'string' },
     socket: { type: 'string' },
     port: { type: 'string' },
     bind: { type: 'string' },
+    timeout: { type: 'string' },
     events: { type: 'string' },
+    'list-events': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     yes: { type: 'boolean', short: 'y' },
     uninstall: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) return 'help'
-  if (values.global && values.project) throw usageError('--global and --project exclude each other')
+  if (values['list-events']) return 'list-events'
+  const scopes = (['global', 'project', 'local'] as const).filter((scope) => values[scope])
+  if (scopes.length > 1) {
+    const names = scopes.map((scope) => `--${scope}`)
+    throw usageError(`${names.slice(0, -1).join(', ')} and ${names.at(-1)} exclude each other`)
+  }
+  const scope: Scope | undefined = scopes[0]
 
   const transportText = values.transport ?? 'unix'
   if (transportText !== 'unix' && transportText !== 'tcp' && transportText !== 'http') {
@@ -146,13 +226,19 @@ export function parseInstallArgs(argv: string[], env: NodeJS.ProcessEnv): Instal
   }
   // --bind also matters to --uninstall: hooks on a non-local address are recognised by it.
   if (values.bind !== undefined) host = validateHost(values.bind)
+  const timeout = values.timeout !== undefined ? parseTimeout(values.timeout) : DEFAULT_HOOK_TIMEOUT
 
-  const events = values.events !== undefined ? parseEvents(values.events) : [...DEFAULT_EVENTS]
+  const selection: EventSelection =
+    values.events !== undefined
+      ? selectEvents(values.events)
+      : { events: [...DEFAULT_EVENTS], warnings: [] }
   return {
-    scope: values.global ? 'global' : values.project ? 'project' : undefined,
-    target: { transport, socketPath, host, port },
-    events,
+    scope,
+    projectDir: scope === 'global' ? undefined : taken.dir,
+    target: { transport, socketPath, host, port, timeout },
+    events: selection.events,
     eventsGiven: values.events !== undefined,
+    warnings: selection.warnings,
     extraHosts: values.bind !== undefined ? [urlHost(host)] : [],
     uninstall,
     dryRun: values['dry-run'] === true,
@@ -169,6 +255,10 @@ export function runInstall(argv: string[], io: CommandIO): Promise<number> {
     const options = parseInstallArgs(argv, io.env)
     if (options === 'help') {
       await writeText(io.stdout, INSTALL_HELP)
+      return 0
+    }
+    if (options === 'list-events') {
+      await writeText(io.stdout, eventTable())
       return 0
     }
     return runInstallWith(options, io)

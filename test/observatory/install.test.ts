@@ -21,6 +21,14 @@ import { PassThrough } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { runInstall } from '../../src/cli/install.ts'
 import { JsonObject, JsonSyntaxError, parseJson } from '../../src/observatory/encoding/index.ts'
+import {
+  ALL_EVENTS,
+  closestEvent,
+  DEFAULT_EVENTS,
+  EVENT_CATALOGUE,
+  eventInfo,
+  isKnownEvent,
+} from '../../src/observatory/events/index.ts'
 import type { CommandIO } from '../../src/observatory/install/command-io.ts'
 import { unifiedDiff } from '../../src/observatory/install/diff.ts'
 import {
@@ -65,7 +73,7 @@ interface Env {
   settings: string
   run(
     argv: string[],
-    opts?: { tty?: boolean; input?: string; env?: NodeJS.ProcessEnv },
+    opts?: { tty?: boolean; input?: string; env?: NodeJS.ProcessEnv; cwd?: string },
   ): Promise<Run>
 }
 
@@ -99,7 +107,7 @@ function makeEnv(): Env {
         stdout,
         stderr,
         env: opts.env ?? {},
-        cwd: project,
+        cwd: opts.cwd ?? project,
         homedir: home,
       }
       const code = await runInstall(argv, io)
@@ -110,37 +118,71 @@ function makeEnv(): Env {
 
 // The default socket is private to the user (not the original's /tmp/claude-observatory.sock): see socket-path.ts.
 const SOCK = defaultSocketPath({})
-const unixCommand = (event: string, socket = SOCK): string =>
-  `curl -s --connect-timeout 0.5 --max-time 1 --unix-socket ${socket} -X POST -H 'Content-Type: application/json' -d @- 'http://localhost/hook?event=${event}' || true`
-const tcpCommand = (event: string, host = '127.0.0.1', port = 23518): string =>
-  `curl -s --connect-timeout 0.5 --max-time 1 -X POST -H 'Content-Type: application/json' -d @- 'http://${host}:${port}/hook?event=${event}' || true`
+// curl's --max-time is the hooks' timeout: 3 s unless --timeout says otherwise (the original project had 1).
+const unixCommand = (event: string, socket = SOCK, maxTime = 3): string =>
+  `curl -s --connect-timeout 0.5 --max-time ${maxTime} --unix-socket ${socket} -X POST -H 'Content-Type: application/json' -d @- 'http://localhost/hook?event=${event}' || true`
+const tcpCommand = (event: string, host = '127.0.0.1', port = 23518, maxTime = 3): string =>
+  `curl -s --connect-timeout 0.5 --max-time ${maxTime} -X POST -H 'Content-Type: application/json' -d @- 'http://${host}:${port}/hook?event=${event}' || true`
 
-const ALL_EVENTS = [
+/**
+ * The default events, in the order they are written (the catalogue's). Written out rather than imported, so that
+ * a change to the catalogue's defaults shows up here.
+ */
+const DEFAULT_SET = [
   'SessionStart',
+  'Setup',
   'UserPromptSubmit',
+  'UserPromptExpansion',
   'PreToolUse',
+  'PermissionRequest',
+  'PermissionDenied',
   'PostToolUse',
   'PostToolUseFailure',
-  'PermissionRequest',
   'Notification',
-  'Stop',
-  'SubagentStop',
   'SubagentStart',
+  'SubagentStop',
+  'TaskCreated',
+  'TaskCompleted',
+  'TeammateIdle',
+  'Stop',
+  'StopFailure',
+  'InstructionsLoaded',
+  'ConfigChange',
+  'CwdChanged',
+  'DirectoryAdded',
   'PreCompact',
+  'PostCompact',
+  'PostModelSwitch',
+  'Elicitation',
   'SessionEnd',
 ]
+/** The passive events beyond the default ones, which `--events all` adds (in catalogue order). */
+const ALL_EXTRA = ['PostToolBatch', 'FileChanged', 'ElicitationResult']
+/** Known events that `all` leaves out. */
+const NEVER_BY_SET = ['MessageDisplay', 'WorktreeCreate', 'WorktreeRemove', 'PreModelSwitch']
+/** The matcher of each event's group; absent (undefined): no `matcher` key. */
 const MATCHER: Record<string, string | undefined> = {
   SessionStart: '',
-  UserPromptSubmit: undefined,
+  Setup: '',
+  UserPromptExpansion: '',
   PreToolUse: '*',
+  PermissionRequest: '*',
+  PermissionDenied: '*',
   PostToolUse: '*',
   PostToolUseFailure: '*',
-  PermissionRequest: '*',
   Notification: '',
-  Stop: undefined,
-  SubagentStop: '*',
   SubagentStart: '*',
+  SubagentStop: '*',
+  StopFailure: '',
+  InstructionsLoaded: '',
+  ConfigChange: '',
+  DirectoryAdded: '',
   PreCompact: '',
+  PostCompact: '',
+  PreModelSwitch: '',
+  PostModelSwitch: '',
+  Elicitation: '',
+  ElicitationResult: '',
   SessionEnd: '',
 }
 
@@ -151,12 +193,12 @@ function group(event: string, hook: Plain): Plain {
   return matcher === undefined ? { hooks: [hook] } : { matcher, hooks: [hook] }
 }
 
-function unixGroup(event: string, socket = SOCK): Plain {
-  return group(event, { type: 'command', command: unixCommand(event, socket) })
+function unixGroup(event: string, socket = SOCK, maxTime = 3): Plain {
+  return group(event, { type: 'command', command: unixCommand(event, socket, maxTime) })
 }
 
 function allUnixHooks(socket = SOCK): Plain {
-  return Object.fromEntries(ALL_EVENTS.map((e) => [e, [unixGroup(e, socket)]]))
+  return Object.fromEntries(DEFAULT_SET.map((e) => [e, [unixGroup(e, socket)]]))
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
@@ -211,7 +253,7 @@ describe('observatory install', () => {
     assert.match(r.stdout, /^--- \/dev\/null$/m)
     assert.match(r.stdout, /^\+\+\+ .*settings\.json$/m)
     assert.match(r.stdout, /^@@ -0,0 \+1,\d+ @@$/m)
-    assert.match(r.stdout, /Installed 12 hooks/)
+    assert.match(r.stdout, /Installed 26 hooks/)
   })
 
   it('writes to ~/.claude/settings.json with --global', async () => {
@@ -391,7 +433,7 @@ describe('observatory install', () => {
     assert.equal((await env.run(['--project', '--yes'])).code, 0)
     const r = await env.run(['--project', '--yes', '--uninstall'])
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /Removed 12 observatory hooks/)
+    assert.match(r.stdout, /Removed 26 observatory hooks/)
     assert.equal(readFileSync(env.settings, 'utf8'), original)
     const again = await env.run(['--project', '--yes', '--uninstall'])
     assert.equal(again.code, 0)
@@ -471,9 +513,15 @@ describe('observatory install', () => {
       pretty({
         hooks: {
           PreToolUse: [
-            group('PreToolUse', { type: 'http', url: 'http://[::1]:9000/hook?event=PreToolUse' }),
+            group('PreToolUse', {
+              type: 'http',
+              url: 'http://[::1]:9000/hook?event=PreToolUse',
+              timeout: 3,
+            }),
           ],
-          Stop: [group('Stop', { type: 'http', url: 'http://[::1]:9000/hook?event=Stop' })],
+          Stop: [
+            group('Stop', { type: 'http', url: 'http://[::1]:9000/hook?event=Stop', timeout: 3 }),
+          ],
         },
       }),
     )
@@ -714,7 +762,7 @@ describe('observatory install', () => {
       [['stray'], "observatory install: unexpected argument 'stray'\n"],
       [
         ['--yes'],
-        'observatory install: no target given and stdin is not a terminal: pass --global or --project\n',
+        'observatory install: no target given and stdin is not a terminal: pass --global, --project or --local\n',
       ],
     ]
     for (const [argv, message] of cases) {
@@ -738,7 +786,7 @@ describe('observatory install', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(
       r.stderr,
-      /Install hooks globally \(~\/\.claude\/settings\.json\) or for this project \(\.claude\/settings\.json\)\? \[g\/p\] Please answer 'g' or 'p'\./,
+      /Install hooks globally \(~\/\.claude\/settings\.json\), for this project \(\.claude\/settings\.json\) or for this project on this machine only \(\.claude\/settings\.local\.json\)\? \[g\/p\/l\] Please answer 'g', 'p' or 'l'\./,
     )
     assert.match(r.stderr, /Apply\? \[y\/N\] $/)
     assert.equal(
@@ -756,7 +804,7 @@ describe('observatory install', () => {
 
     const eof = await env.run([], { tty: true, input: '' })
     assert.equal(eof.code, 2)
-    assert.match(eof.stderr, /no target chosen: pass --global or --project\n$/)
+    assert.match(eof.stderr, /no target chosen: pass --global, --project or --local\n$/)
   })
 
   it('applies without asking when stdin is not a terminal', async () => {
@@ -768,10 +816,391 @@ describe('observatory install', () => {
   })
 })
 
+describe('observatory install: events, http fallback, timeouts, scopes', () => {
+  const readHooks = (path: string): Record<string, Plain[]> =>
+    JSON.parse(readFileSync(path, 'utf8')).hooks as Record<string, Plain[]>
+  const httpHook = (event: string, base = 'http://127.0.0.1:23518', timeout = 3): Plain => ({
+    type: 'http',
+    url: `${base}/hook?event=${event}`,
+    timeout,
+  })
+
+  it('--transport http: curl commands for SessionStart and Setup, http hooks with timeouts for the rest', async () => {
+    const env = makeEnv()
+    writeSettings(env, pretty(FOREIGN))
+    const args = ['--project', '--yes', '--transport', 'http', '--port', '9100']
+    const r = await env.run(args)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    assert.match(
+      r.stdout,
+      /^Hooks: native HTTP hooks to http:\/\/127\.0\.0\.1:9100, timeout 3 s; curl to http:\/\/127\.0\.0\.1:9100 for SessionStart, Setup, where Claude Code runs no HTTP hooks \(26 events\)$/m,
+    )
+    const hooks = readHooks(env.settings)
+    for (const event of ['SessionStart', 'Setup']) {
+      assert.deepEqual(hooks[event], [
+        group(event, { type: 'command', command: tcpCommand(event, '127.0.0.1', 9100) }),
+      ])
+    }
+    for (const event of DEFAULT_SET.filter((e) => e !== 'SessionStart' && e !== 'Setup')) {
+      const ours = hooks[event]!.at(-1)
+      assert.deepEqual(ours, group(event, httpHook(event, 'http://127.0.0.1:9100')), event)
+    }
+
+    const again = await env.run(args)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /already installed, nothing to change/i)
+    assert.equal(backups(env.settings).length, 1)
+
+    const removed = await env.run(['--project', '--yes', '--uninstall'])
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.match(removed.stdout, /Removed 26 observatory hooks/)
+    assert.equal(readFileSync(env.settings, 'utf8'), pretty(FOREIGN))
+  })
+
+  it('switching transports replaces both kinds in place; --bind is honoured for the curl fallback', async () => {
+    const env = makeEnv()
+    const events = ['--events', 'SessionStart,Stop']
+    assert.equal((await env.run(['--project', '--yes', ...events])).code, 0)
+    const http = ['--transport', 'http', '--bind', '192.0.2.7', '--port', '4000']
+    const r = await env.run(['--project', '--yes', ...http, ...events])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /replaced 2 older hooks/)
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      pretty({
+        hooks: {
+          SessionStart: [
+            group('SessionStart', {
+              type: 'command',
+              command: tcpCommand('SessionStart', '192.0.2.7', 4000),
+            }),
+          ],
+          Stop: [group('Stop', httpHook('Stop', 'http://192.0.2.7:4000'))],
+        },
+      }),
+    )
+    assert.match((await env.run(['--project', '--yes', ...http, ...events])).stdout, /already/i)
+    const removed = await env.run(['--project', '--yes', '--uninstall', '--bind', '192.0.2.7'])
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.equal(readFileSync(env.settings, 'utf8'), '{}\n')
+  })
+
+  it("--timeout sets the http hooks' timeout and curl's --max-time; bad values are usage errors", async () => {
+    const env = makeEnv()
+    const r = await env.run([
+      '--project',
+      '--yes',
+      '--transport',
+      'http',
+      '--timeout',
+      '7',
+      '--events',
+      'Setup,PreToolUse',
+    ])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      pretty({
+        hooks: {
+          Setup: [
+            group('Setup', {
+              type: 'command',
+              command: tcpCommand('Setup', '127.0.0.1', 23518, 7),
+            }),
+          ],
+          PreToolUse: [group('PreToolUse', httpHook('PreToolUse', undefined, 7))],
+        },
+      }),
+    )
+    const unix = await env.run(['--project', '--yes', '--timeout', '10', '--events', 'Stop'])
+    assert.equal(unix.code, 0, unix.stderr)
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      pretty({ hooks: { Stop: [unixGroup('Stop', SOCK, 10)] } }),
+    )
+    for (const bad of ['0', '1.5', 'abc', '601', '-3']) {
+      const e = await env.run(['--project', '--yes', `--timeout=${bad}`])
+      assert.equal(e.code, 2, bad)
+      assert.equal(
+        e.stderr,
+        `observatory install: --timeout must be a whole number of seconds from 1 to 600 (got '${bad}')\n`,
+      )
+    }
+  })
+
+  it('--events +X,-Y starts from the default; default,+X and all,-X from the set named', async () => {
+    const env = makeEnv()
+    const relative = await env.run(['--project', '--yes', '--events', '+FileChanged,-Notification'])
+    assert.equal(relative.code, 0, relative.stderr)
+    assert.equal(relative.stderr, '')
+    const expected = [...DEFAULT_SET.filter((e) => e !== 'Notification'), 'FileChanged']
+    assert.deepEqual(Object.keys(readHooks(env.settings)), expected)
+    assert.deepEqual(readHooks(env.settings).FileChanged, [
+      { hooks: [{ type: 'command', command: unixCommand('FileChanged') }] },
+    ])
+
+    // A value starting with a dash is the value of --events (-y and -h stay options).
+    const dashed = await env.run(['--project', '--dry-run', '--events', '-Notification,-Stop'])
+    assert.equal(dashed.code, 0, dashed.stderr)
+    assert.match(dashed.stdout, /\(24 events\)/)
+    const forgotten = await env.run(['--project', '--events', '-y'])
+    assert.equal(forgotten.code, 2)
+    assert.equal(forgotten.stderr, 'observatory install: option --events needs a value\n')
+
+    const named = await env.run(['--project', '--yes', '--events', 'default,+PostToolBatch'])
+    assert.equal(named.code, 0, named.stderr)
+    assert.deepEqual(
+      Object.keys(readHooks(env.settings)).sort(),
+      [...DEFAULT_SET, 'PostToolBatch'].sort(),
+    )
+
+    const all = await env.run(['--project', '--yes', '--events', 'all'])
+    assert.equal(all.code, 0, all.stderr)
+    const allKeys = Object.keys(readHooks(env.settings))
+    assert.equal(allKeys.length, 29)
+    assert.deepEqual([...allKeys].sort(), [...DEFAULT_SET, ...ALL_EXTRA].sort())
+    for (const event of NEVER_BY_SET) assert.ok(!allKeys.includes(event), event)
+
+    const allBut = await env.run(['--project', '--yes', '--events', 'ALL,-PostToolBatch,-Stop'])
+    assert.equal(allBut.code, 0, allBut.stderr)
+    assert.equal(Object.keys(readHooks(env.settings)).length, 27)
+
+    const exact = await env.run(['--project', '--yes', '--events', 'Stop,WorktreeCreate,-Stop'])
+    assert.equal(exact.code, 0, exact.stderr)
+    assert.deepEqual(Object.keys(readHooks(env.settings)), ['WorktreeCreate'])
+
+    for (const [spec, message] of [
+      ['Stop,-Stop', "--events 'Stop,-Stop' leaves no events to install"],
+      ['-default', "--events '-default' leaves no events to install"],
+      ['Stop,+', "--events has an empty name in 'Stop,+'"],
+      ['+Pre-Tool', "--events: 'Pre-Tool' is not an event name (letters only)"],
+    ] as const) {
+      const e = await env.run(['--project', '--yes', '--events', spec])
+      assert.equal(e.code, 2, spec)
+      assert.equal(e.stderr, `observatory install: ${message}\n`, spec)
+    }
+  })
+
+  it('accepts unknown event names with a one-line warning naming the closest known one', async () => {
+    const env = makeEnv()
+    const r = await env.run(['--project', '--yes', '--events', 'Stop,Stp,+SessionStarted,-stop'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(
+      r.stderr,
+      "observatory install: warning: unknown event 'Stp' (closest known: Stop); used as given\n" +
+        "observatory install: warning: unknown event 'SessionStarted' (closest known: SessionStart); used as given\n" +
+        "observatory install: warning: unknown event 'stop' (closest known: Stop); used as given\n",
+    )
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      pretty({
+        hooks: {
+          Stop: [unixGroup('Stop')],
+          Stp: [{ hooks: [{ type: 'command', command: unixCommand('Stp') }] }],
+          SessionStarted: [
+            { hooks: [{ type: 'command', command: unixCommand('SessionStarted') }] },
+          ],
+        },
+      }),
+    )
+    // Every current event is known: no warning, not even for those outside the default set.
+    const known = await env.run([
+      '--project',
+      '--dry-run',
+      '--events',
+      [...DEFAULT_SET, ...ALL_EXTRA, ...NEVER_BY_SET].join(','),
+    ])
+    assert.equal(known.code, 0, known.stderr)
+    assert.equal(known.stderr, '')
+  })
+
+  it('--local writes .claude/settings.local.json of the project', async () => {
+    const env = makeEnv()
+    const local = join(env.project, '.claude', 'settings.local.json')
+    const r = await env.run(['--local', '--yes', '--events', 'Stop'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^Target: .*\/project\/\.claude\/settings\.local\.json$/m)
+    assert.equal(readFileSync(local, 'utf8'), pretty({ hooks: { Stop: [unixGroup('Stop')] } }))
+    assert.equal(existsSync(env.settings), false)
+    const removed = await env.run(['--local', '--yes', '--uninstall'])
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.equal(readFileSync(local, 'utf8'), '{}\n')
+
+    const both = await env.run(['--project', '--local'])
+    assert.equal(both.code, 2)
+    assert.equal(both.stderr, 'observatory install: --project and --local exclude each other\n')
+    const chosen = await env.run(['--events', 'Stop'], { tty: true, input: 'l\ny\n' })
+    assert.equal(chosen.code, 0, chosen.stderr)
+    assert.match(chosen.stdout, /settings\.local\.json/)
+  })
+
+  it('--project and --local mean the repository root, found from a subdirectory', async () => {
+    const env = makeEnv()
+    const deep = join(env.project, 'src', 'deep')
+    mkdirSync(deep, { recursive: true })
+    mkdirSync(join(env.project, '.git'))
+    const r = await env.run(['--project', '--yes', '--events', 'Stop'], { cwd: deep })
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(
+      readFileSync(env.settings, 'utf8'),
+      pretty({ hooks: { Stop: [unixGroup('Stop')] } }),
+    )
+    assert.equal(existsSync(join(deep, '.claude')), false)
+
+    // A linked worktree or submodule has a .git file.
+    const worktree = join(env.project, 'wt')
+    mkdirSync(join(worktree, 'sub'), { recursive: true })
+    writeFileSync(join(worktree, '.git'), 'gitdir: ../.git/worktrees/wt\n')
+    const w = await env.run(['--local', '--yes', '--events', 'Stop'], {
+      cwd: join(worktree, 'sub'),
+    })
+    assert.equal(w.code, 0, w.stderr)
+    assert.ok(existsSync(join(worktree, '.claude', 'settings.local.json')))
+
+    // A directory given explicitly is used as it is, relative to the current directory.
+    const given = await env.run(['--project', 'src', '--yes', '--events', 'Stop'])
+    assert.equal(given.code, 0, given.stderr)
+    assert.ok(existsSync(join(env.project, 'src', '.claude', 'settings.json')))
+    const eq = await env.run(['--local=src/deep', '--yes', '--events', 'Stop'])
+    assert.equal(eq.code, 0, eq.stderr)
+    assert.ok(existsSync(join(deep, '.claude', 'settings.local.json')))
+    const missing = await env.run(['--project', 'nowhere', '--yes'])
+    assert.equal(missing.code, 2)
+    assert.match(
+      missing.stderr,
+      /^observatory install: project directory 'nowhere': no such file or directory \(ENOENT\)\n$/,
+    )
+  })
+
+  it('outside a repository --project is the current directory; a .git in the home directory does not count', async () => {
+    const env = makeEnv()
+    const elsewhere = join(env.project, 'plain')
+    mkdirSync(elsewhere)
+    const r = await env.run(['--project', '--yes', '--events', 'Stop'], { cwd: elsewhere })
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(existsSync(join(elsewhere, '.claude', 'settings.json')))
+
+    mkdirSync(join(env.home, '.git'))
+    const inHome = join(env.home, 'notes')
+    mkdirSync(inHome)
+    const h = await env.run(['--project', '--yes', '--events', 'Stop'], { cwd: inHome })
+    assert.equal(h.code, 0, h.stderr)
+    assert.ok(existsSync(join(inHome, '.claude', 'settings.json')))
+    assert.equal(existsSync(join(env.home, '.claude')), false)
+  })
+
+  it('--list-events prints the catalogue as a table', async () => {
+    const env = makeEnv()
+    const r = await env.run(['--list-events'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    const lines = r.stdout.split('\n')
+    assert.match(lines[0]!, /^EVENT +DEFAULT +ALL +HTTP +DECIDES +DESCRIPTION$/)
+    const rows = lines.slice(1, lines.indexOf(''))
+    assert.equal(rows.length, 33)
+    const row = (name: string): string[] =>
+      rows
+        .find((line) => line.startsWith(`${name} `))!
+        .split(/ {2,}/)
+        .slice(0, 5)
+    assert.deepEqual(row('SessionStart'), ['SessionStart', 'yes', 'yes', 'no', 'yes'])
+    assert.deepEqual(row('Setup'), ['Setup', 'yes', 'yes', 'no', 'no'])
+    assert.deepEqual(row('PostToolBatch'), ['PostToolBatch', 'no', 'yes', 'yes', 'yes'])
+    assert.deepEqual(row('WorktreeCreate'), ['WorktreeCreate', 'no', 'no', 'yes', 'yes'])
+    assert.deepEqual(row('Notification'), ['Notification', 'yes', 'yes', 'yes', 'no'])
+    assert.match(r.stdout, /^DEFAULT +installed without --events \(26 events\)$/m)
+    assert.match(r.stdout, /^ALL +installed by --events all \(29 events\)/m)
+    assert.equal(existsSync(join(env.project, '.claude')), false)
+  })
+
+  it('documents the new options in --help', async () => {
+    const env = makeEnv()
+    const r = await env.run(['--help'])
+    assert.equal(r.code, 0)
+    for (const text of ['--local [DIR]', '--project [DIR]', '--timeout SECONDS', '--list-events']) {
+      assert.ok(r.stdout.includes(text), text)
+    }
+    assert.match(r.stdout, /default \(26 events\), all \(29:/)
+  })
+})
+
+describe('the events catalogue', () => {
+  const ISSUE_EVENTS = [
+    'SessionStart',
+    'Setup',
+    'UserPromptSubmit',
+    'UserPromptExpansion',
+    'PreToolUse',
+    'PermissionRequest',
+    'PermissionDenied',
+    'PostToolUse',
+    'PostToolUseFailure',
+    'PostToolBatch',
+    'Notification',
+    'MessageDisplay',
+    'SubagentStart',
+    'SubagentStop',
+    'TaskCreated',
+    'TaskCompleted',
+    'TeammateIdle',
+    'Stop',
+    'StopFailure',
+    'InstructionsLoaded',
+    'ConfigChange',
+    'CwdChanged',
+    'DirectoryAdded',
+    'FileChanged',
+    'WorktreeCreate',
+    'WorktreeRemove',
+    'PreCompact',
+    'PostCompact',
+    'Elicitation',
+    'ElicitationResult',
+    'SessionEnd',
+    'PreModelSwitch',
+    'PostModelSwitch',
+  ]
+
+  it('holds every current event once, with consistent sets', () => {
+    const names = EVENT_CATALOGUE.map((e) => e.name)
+    assert.equal(new Set(names).size, names.length)
+    assert.deepEqual([...names].sort(), [...ISSUE_EVENTS].sort())
+    assert.deepEqual(DEFAULT_EVENTS, DEFAULT_SET)
+    assert.deepEqual(
+      [...ALL_EVENTS].sort(),
+      [...DEFAULT_SET, ...ALL_EXTRA].sort(),
+      'all = the passive events',
+    )
+    for (const event of EVENT_CATALOGUE) {
+      if (event.installByDefault) assert.ok(event.passive, `${event.name}: default implies passive`)
+      assert.equal(event.matcher.install, MATCHER[event.name], `${event.name} matcher`)
+      assert.ok(!event.fields.includes('session_id'), `${event.name}: common fields left out`)
+    }
+    assert.deepEqual(
+      EVENT_CATALOGUE.filter((e) => !e.http).map((e) => e.name),
+      ['SessionStart', 'Setup'],
+    )
+    assert.equal(eventInfo('WorktreeCreate')?.decides, true)
+    assert.equal(eventInfo('WorktreeCreate')?.passive, false)
+    assert.equal(eventInfo('Nope'), undefined)
+    assert.equal(isKnownEvent('Stop'), true)
+    assert.equal(isKnownEvent('stop'), false)
+  })
+
+  it('names the closest known event', () => {
+    assert.equal(closestEvent('Stp'), 'Stop')
+    assert.equal(closestEvent('pretooluse'), 'PreToolUse')
+    assert.equal(closestEvent('PostToolUseFail'), 'PostToolUseFailure')
+    assert.equal(closestEvent('SubagentEnd'), 'SubagentStop')
+  })
+})
+
 describe('recognising observatory hooks', () => {
   it('accepts what it generates and the original project configs, for any socket/port', () => {
-    for (const event of ALL_EVENTS) {
+    for (const event of [...DEFAULT_SET, ...ALL_EXTRA, ...NEVER_BY_SET]) {
       assert.ok(isObservatoryCommand(unixCommand(event), []))
+      assert.ok(isObservatoryCommand(unixCommand(event, SOCK, 1), []))
       assert.ok(isObservatoryCommand(unixCommand(event, "'/tmp/a b.sock'"), []))
       assert.ok(isObservatoryCommand(tcpCommand(event, '127.0.0.1', 1234), []))
       assert.ok(isObservatoryCommand(tcpCommand(event, 'localhost', 80), []))
@@ -847,8 +1276,16 @@ describe('recognising observatory hooks', () => {
     }
     assert.equal(shellQuote('/tmp/plain.sock'), '/tmp/plain.sock')
     assert.equal(
-      hookCommand({ transport: 'unix', socketPath: '/tmp/a b', host: '', port: 0 }, 'Stop'),
+      hookCommand(
+        { transport: 'unix', socketPath: '/tmp/a b', host: '', port: 0, timeout: 3 },
+        'Stop',
+      ),
       unixCommand('Stop', "'/tmp/a b'"),
+    )
+    // Without a timeout: the original project's --max-time 1 (what test/observatory/helpers.ts runs).
+    assert.equal(
+      hookCommand({ transport: 'unix', socketPath: '/tmp/a b', host: '', port: 0 }, 'Stop'),
+      unixCommand('Stop', "'/tmp/a b'", 1),
     )
   })
 })

@@ -5,7 +5,9 @@
  * Settings shape: `{"hooks": {"<Event>": [{"matcher": "...", "hooks": [{"type": "command", "command": "..."}]}]}}`.
  * Each event gets one matcher group of its own holding one hook (the layout of the original project's
  * `configs/*.json`): the group is ours as a whole, so it can be replaced or removed without editing a group
- * someone else wrote.
+ * someone else wrote. With `--transport http`, the events where Claude Code runs no http hooks (SessionStart and
+ * Setup, see the events catalogue) get the `tcp` transport's curl command to the same host and port instead, so
+ * their events still arrive.
  *
  * "Ours" ({@link isObservatoryHook}) is decided from the hook itself, never from where it sits:
  * - a `command` hook whose command is a single `curl` invocation (optionally followed by `|| true` or `|| :`,
@@ -20,10 +22,12 @@ import { isIP } from 'node:net'
 import {
   cloneJson,
   duplicateKeys,
+  JsonNumber,
   JsonObject,
   type JsonValue,
   jsonEquals,
 } from '../encoding/index.ts'
+import { EVENT_CATALOGUE, installMatcher, supportsHttpHooks } from '../events/index.ts'
 
 export type Transport = 'unix' | 'tcp' | 'http'
 
@@ -35,37 +39,36 @@ export interface HookTarget {
   /** Host as given (`127.0.0.1`, `::1`, `[::1]`, `localhost`) for transports `tcp` and `http`. */
   host: string
   port: number
+  /**
+   * Seconds Claude Code may wait for the observatory: an http hook's `timeout`, curl's `--max-time` in a command
+   * hook. Absent: no `timeout` key on http hooks (Claude Code's own default) and curl's `--max-time 1`.
+   */
+  timeout?: number
 }
 
-/** The events installed by default, in the order they are added. */
-export const DEFAULT_EVENTS: readonly string[] = [
-  'SessionStart',
-  'UserPromptSubmit',
-  'PreToolUse',
-  'PostToolUse',
-  'PostToolUseFailure',
-  'PermissionRequest',
-  'Notification',
-  'Stop',
-  'SubagentStop',
-  'SubagentStart',
-  'PreCompact',
-  'SessionEnd',
-]
+/** The events installed by default, in the order they are added (from the events catalogue). */
+export { DEFAULT_EVENTS } from '../events/index.ts'
 
-/** The matcher each event's group gets; events not listed get a group without a `matcher` key. */
-export const EVENT_MATCHERS: Readonly<Record<string, string>> = {
-  PreToolUse: '*',
-  PostToolUse: '*',
-  PostToolUseFailure: '*',
-  PermissionRequest: '*',
-  SubagentStop: '*',
-  SubagentStart: '*',
-  Notification: '',
-  PreCompact: '',
-  SessionStart: '',
-  SessionEnd: '',
-}
+/**
+ * The matcher each known event's group gets (from the events catalogue); unknown events, and events without
+ * matcher support, get a group without a `matcher` key.
+ */
+export const EVENT_MATCHERS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    EVENT_CATALOGUE.flatMap((event) =>
+      event.matcher.install === undefined ? [] : [[event.name, event.matcher.install]],
+    ),
+  ),
+)
+
+/** How long Claude Code waits for the observatory, in seconds, unless `--timeout` says otherwise. */
+export const DEFAULT_HOOK_TIMEOUT = 3
+
+/**
+ * curl's `--max-time` when a target has no `timeout`: the original project's value, kept for callers that build
+ * a command without one (`observatory install` always sets it).
+ */
+const LEGACY_CURL_MAX_TIME = 1
 
 /** Characters that never need quoting in a POSIX shell word. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
@@ -88,23 +91,37 @@ export function hookUrl(target: HookTarget, event: string): string {
   return `http://${urlHost(target.host)}:${target.port}/hook?event=${event}`
 }
 
-/** The shell command of a command hook (transports `unix` and `tcp`). */
+/**
+ * The shell command of a command hook: transports `unix` and `tcp`, and `http` on the events where Claude Code
+ * runs no http hooks (SessionStart, Setup), which get the `tcp` command to the same host and port.
+ */
 export function hookCommand(target: HookTarget, event: string): string {
   const socket =
     target.transport === 'unix' ? `--unix-socket ${shellQuote(target.socketPath)} ` : ''
+  const maxTime = target.timeout ?? LEGACY_CURL_MAX_TIME
   return (
-    `curl -s --connect-timeout 0.5 --max-time 1 ${socket}` +
+    `curl -s --connect-timeout 0.5 --max-time ${maxTime} ${socket}` +
     `-X POST -H 'Content-Type: application/json' -d @- '${hookUrl(target, event)}' || true`
   )
 }
 
-/** The hook object for one event. */
+/** Whether the hook for `event` is an `http` hook (else a curl command hook). */
+export function usesHttpHook(target: HookTarget, event: string): boolean {
+  return target.transport === 'http' && supportsHttpHooks(event)
+}
+
+/**
+ * The hook object for one event: `{"type": "http", "url", "timeout"}` with `--transport http` where Claude Code
+ * runs http hooks, else `{"type": "command", "command": "curl ..."}`.
+ */
 export function hookEntry(target: HookTarget, event: string): JsonObject {
-  if (target.transport === 'http') {
-    return new JsonObject([
+  if (usesHttpHook(target, event)) {
+    const hook = new JsonObject([
       ['type', 'http'],
       ['url', hookUrl(target, event)],
     ])
+    if (target.timeout !== undefined) hook.set('timeout', JsonNumber.of(target.timeout))
+    return hook
   }
   return new JsonObject([
     ['type', 'command'],
@@ -115,7 +132,7 @@ export function hookEntry(target: HookTarget, event: string): JsonObject {
 /** The matcher group for one event: `{"matcher": ..., "hooks": [hook]}` (no matcher for some events). */
 export function hookGroup(target: HookTarget, event: string): JsonObject {
   const group = new JsonObject()
-  const matcher = EVENT_MATCHERS[event]
+  const matcher = installMatcher(event)
   if (matcher !== undefined) group.set('matcher', matcher)
   group.set('hooks', [hookEntry(target, event)])
   return group

@@ -9,8 +9,10 @@ export {
   writeText,
 } from './command-io.ts'
 export { unifiedDiff } from './diff.ts'
+export { type EventSelection, eventTable, selectEvents } from './events.ts'
 export {
   DEFAULT_EVENTS,
+  DEFAULT_HOOK_TIMEOUT,
   EVENT_MATCHERS,
   type HookTarget,
   hookCommand,
@@ -25,5 +27,7 @@ export {
   type Transport,
   uninstallHooks,
   urlHost,
+  usesHttpHook,
 } from './hooks.ts'
 export { type InstallOptions, runInstallWith } from './install.ts'
+export { projectDirectory, repositoryRoot, type Scope, settingsPath } from './project.ts'

@@ -2,20 +2,19 @@
  * `observatory install`: add (or, with --uninstall, remove) the observatory's hooks in a Claude Code settings
  * file, showing a unified diff first. See docs/install-and-query.md.
  */
-import { join } from 'node:path'
 import { sharedDirectoryWarning } from '../server/socket-path.ts'
 import { type CommandIO, UserError, usageError, writeText } from './command-io.ts'
 import { unifiedDiff } from './diff.ts'
 import {
-  DEFAULT_EVENTS,
   type EditResult,
-  EVENT_MATCHERS,
   type HookTarget,
   installHooks,
   SettingsShapeError,
   uninstallHooks,
   urlHost,
+  usesHttpHook,
 } from './hooks.ts'
+import { type Scope, settingsPath } from './project.ts'
 import { Prompter } from './prompt.ts'
 import {
   backupFile,
@@ -30,47 +29,64 @@ const NAME = 'observatory install'
 
 /** What `observatory install` was asked to do (parsed by the CLI: src/cli/install.ts). */
 export interface InstallOptions {
-  scope: 'global' | 'project' | undefined
+  /** `--global`, `--project` or `--local`; undefined: ask (on a terminal). */
+  scope: Scope | undefined
+  /** The directory given after `--project`/`--local`; undefined: the repository root, else the current one. */
+  projectDir: string | undefined
   target: HookTarget
   events: string[]
   eventsGiven: boolean
+  /** Lines for stderr before anything is done (unknown event names). */
+  warnings: string[]
   extraHosts: string[]
   uninstall: boolean
   dryRun: boolean
   yes: boolean
 }
 
+const PASS_A_TARGET = 'pass --global, --project or --local'
+
 async function chooseScope(
   options: InstallOptions,
   io: CommandIO,
   prompter: Prompter,
-): Promise<'global' | 'project'> {
+): Promise<Scope> {
   if (options.scope !== undefined) return options.scope
   if (io.stdin.isTTY !== true) {
-    throw usageError('no target given and stdin is not a terminal: pass --global or --project')
+    throw usageError(`no target given and stdin is not a terminal: ${PASS_A_TARGET}`)
   }
   const verb = options.uninstall ? 'Remove hooks' : 'Install hooks'
   for (let attempt = 0; attempt < 3; attempt++) {
     const answer = await prompter.ask(
-      `${verb} globally (~/.claude/settings.json) or for this project (.claude/settings.json)? [g/p] `,
+      `${verb} globally (~/.claude/settings.json), for this project (.claude/settings.json) ` +
+        `or for this project on this machine only (.claude/settings.local.json)? [g/p/l] `,
     )
     if (answer === undefined) break
     const choice = answer.trim().toLowerCase()
     if (choice === 'g' || choice === 'global') return 'global'
     if (choice === 'p' || choice === 'project') return 'project'
-    io.stderr.write("Please answer 'g' or 'p'.\n")
+    if (choice === 'l' || choice === 'local') return 'local'
+    io.stderr.write("Please answer 'g', 'p' or 'l'.\n")
   }
-  throw usageError('no target chosen: pass --global or --project')
+  throw usageError(`no target chosen: ${PASS_A_TARGET}`)
 }
 
-function describeTarget(target: HookTarget): string {
+function describeTarget(target: HookTarget, events: readonly string[]): string {
+  const timeout = target.timeout === undefined ? '' : `, timeout ${target.timeout} s`
   switch (target.transport) {
     case 'unix':
-      return `curl through Unix socket ${target.socketPath}`
+      return `curl through Unix socket ${target.socketPath}${timeout}`
     case 'tcp':
-      return `curl to http://${urlHost(target.host)}:${target.port}`
-    case 'http':
-      return `native HTTP hooks to http://${urlHost(target.host)}:${target.port}`
+      return `curl to http://${urlHost(target.host)}:${target.port}${timeout}`
+    case 'http': {
+      const base = `http://${urlHost(target.host)}:${target.port}`
+      const viaCurl = events.filter((event) => !usesHttpHook(target, event))
+      const curl =
+        viaCurl.length === 0
+          ? ''
+          : `; curl to ${base} for ${viaCurl.join(', ')}, where Claude Code runs no HTTP hooks`
+      return `native HTTP hooks to ${base}${timeout}${curl}`
+    }
   }
 }
 
@@ -84,13 +100,7 @@ async function install(
   prompter: Prompter,
 ): Promise<number> {
   const out = (text: string): Promise<void> => writeText(io.stdout, text)
-  for (const event of options.eventsGiven ? options.events : []) {
-    if (!DEFAULT_EVENTS.includes(event) && EVENT_MATCHERS[event] === undefined) {
-      io.stderr.write(
-        `${NAME}: note: '${event}' is not one of the usual hook events; using it as given\n`,
-      )
-    }
-  }
+  for (const warning of options.warnings) io.stderr.write(`${NAME}: warning: ${warning}\n`)
 
   if (!options.uninstall && options.target.transport === 'unix') {
     const warning = sharedDirectoryWarning(options.target.socketPath)
@@ -99,7 +109,7 @@ async function install(
   }
 
   const scope = await chooseScope(options, io, prompter)
-  const path = join(scope === 'global' ? io.homedir : io.cwd, '.claude', 'settings.json')
+  const path = await settingsPath(scope, options.projectDir, io.cwd, io.homedir)
   const file = await loadSettingsFile(path)
 
   let result: EditResult
@@ -121,7 +131,7 @@ async function install(
   await out(`Target: ${path}\n`)
   if (!options.uninstall) {
     await out(
-      `Hooks: ${describeTarget(options.target)} (${plural(options.events.length, 'event')})\n`,
+      `Hooks: ${describeTarget(options.target, options.events)} (${plural(options.events.length, 'event')})\n`,
     )
   }
   if (!result.changed) {
