@@ -4,24 +4,27 @@
  */
 // The defaults and the socket path come from their own modules, not from observatory/index.ts, so that installing
 // hooks does not load the server (nor the store behind it).
-import { DEFAULT_BIND, DEFAULT_PORT, PORT_ENV, SOCKET_ENV } from '../observatory/defaults.ts'
-import { ALL_EVENTS } from '../observatory/events/index.ts'
 import {
+  ALL_EVENTS,
   type CommandIO,
+  DEFAULT_BIND,
   DEFAULT_EVENTS,
   DEFAULT_HOOK_TIMEOUT,
+  DEFAULT_PORT,
   type EventSelection,
   eventTable,
   type InstallOptions,
+  PORT_ENV,
   runInstallWith,
   type Scope,
+  SOCKET_ENV,
   selectEvents,
+  socketPathFrom,
   type Transport,
   urlHost,
   usageError,
   writeText,
 } from '../observatory/install/index.ts'
-import { socketPathFrom } from '../observatory/server/socket-path.ts'
 import { parseOptions, runCommand } from './command.ts'
 
 /** The largest `--timeout`: Claude Code's own default for command and http hooks. */
