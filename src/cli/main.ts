@@ -12,13 +12,14 @@ const HELP = `Usage: observatory <command> [options]
 Commands:
   serve      run the observatory (the default when no command is given)
   install    add the observatory's hooks to Claude Code's settings
-  query      read, filter and follow the observatory's logs; --sessions for a live overview
+  query      read, filter and follow stored events or logs; --sessions for a live overview
+  db         the store: import logs, info, prune
   demo       the demo API of the seeds on this project's framework, documented at /docs
 
 Run "observatory <command> --help" for a command's options.
 `
 
-const COMMANDS = new Set(['serve', 'install', 'query', 'demo'])
+const COMMANDS = new Set(['serve', 'install', 'query', 'db', 'demo'])
 
 async function run(argv: string[]): Promise<number> {
   const first = argv[0]
@@ -61,6 +62,10 @@ async function run(argv: string[]): Promise<number> {
     case 'query': {
       const { runQuery } = await import('./query.ts')
       return runQuery(rest, io)
+    }
+    case 'db': {
+      const { runDb } = await import('./db.ts')
+      return runDb(rest, io)
     }
     case 'demo': {
       const { runDemo } = await import('./demo.ts')

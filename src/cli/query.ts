@@ -9,7 +9,7 @@ import {
   type QueryRunOptions,
   runQueryWith,
 } from '../observatory/query/index.ts'
-import { parseOptions, runCommand } from './command.ts'
+import { parseDuration, parseOptions, runCommand } from './command.ts'
 
 export const QUERY_HELP = `Usage: observatory query [--log FILE]... [filters] [--table | --jsonl | --csv] [--watch | --sessions]
 
@@ -39,24 +39,11 @@ Modes:
 Lines that are not JSON objects are skipped and counted on stderr.
 `
 
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-}
-
 /** Parses `--since`: a duration before `now` or an ISO 8601 date/time (local time when it has no offset). */
 export function parseSince(value: string, now: number): number {
   const trimmed = value.trim()
-  if (/^(\d+[smhdw])+$/.test(trimmed)) {
-    let total = 0
-    for (const [, amount, unit] of trimmed.matchAll(/(\d+)([smhdw])/g)) {
-      total += Number(amount) * UNIT_MS[unit!]!
-    }
-    return now - total
-  }
+  const duration = parseDuration(trimmed)
+  if (duration !== undefined) return now - duration
   const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed)
   if (dateOnly !== null) {
     const [, y, m, d] = dateOnly

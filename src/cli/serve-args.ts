@@ -4,12 +4,16 @@
  */
 import { parseArgs } from 'node:util'
 import {
+  DB_ENV,
   DEFAULT_BIND,
   DEFAULT_LOG_MAX_BYTES,
   DEFAULT_LOG_MAX_FILES,
   DEFAULT_MAX_BODY,
   DEFAULT_PORT,
+  DEFAULT_RETAIN_MS,
   DEFAULT_SOCKET_MODE,
+  DEFAULT_STALE_MS,
+  defaultStorePath,
   type ObservatoryOptions,
   PORT_ENV,
   SOCKET_ENV,
@@ -17,6 +21,7 @@ import {
   TOKEN_ENV,
   usageError,
 } from '../observatory/index.ts'
+import { parseDuration } from './command.ts'
 
 export const SERVE_HELP = `Usage: observatory serve [options]
 
@@ -38,8 +43,16 @@ Output (data to stdout, messages to stderr):
   --log FILE             also append every event to FILE (written before the 200)
   --log-max-bytes N      rotate the log past N bytes (default ${DEFAULT_LOG_MAX_BYTES}; 0 = never)
   --log-max-files N      keep N rotated files FILE.1 … FILE.N (default ${DEFAULT_LOG_MAX_FILES})
-  --fsync                fsync the log after every event
+  --fsync                fsync the log after every event, and the store at every commit
   --quiet                no access lines on stderr
+
+Store (history, sessions and search; SQLite):
+  --db PATH              the database (default $${DB_ENV}, else
+                         $XDG_STATE_HOME/hooks-observatory/events.db or ~/.local/state/…)
+  --no-db                keep history in memory for this run only
+  --retain DURATION      prune events older than this, e.g. 7d, 12h (default ${DEFAULT_RETAIN_MS / 86_400_000}d; 0 = keep all)
+  --stale DURATION       a session thinking or running a tool with no event for this long
+                         is shown as stale (default ${DEFAULT_STALE_MS / 60_000}m)
 
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
@@ -106,6 +119,21 @@ export function parseServeArgs(
     throw usageError('Error: --trace needs --engine raw (node:http does not show its raw bytes)')
   }
 
+  if (values['no-db'] === true && values.db !== undefined) {
+    throw usageError('Error: --db and --no-db are mutually exclusive')
+  }
+  const retainMs =
+    values.retain === undefined
+      ? DEFAULT_RETAIN_MS
+      : parseDurationOption(values.retain, '--retain', true)
+  const staleAfterMs =
+    values.stale === undefined
+      ? DEFAULT_STALE_MS
+      : parseDurationOption(values.stale, '--stale', false)
+  let dbPath = values['no-db'] === true ? ':memory:' : (values.db ?? env[DB_ENV])
+  if (dbPath === '') throw usageError('Error: --db needs a path')
+  dbPath ??= defaultStorePath(env)
+
   const token = values.token ?? env[TOKEN_ENV]
   if (token !== undefined && token.length === 0)
     throw usageError('Error: --token must not be empty')
@@ -136,6 +164,8 @@ export function parseServeArgs(
     maxBodySize: parseCount(values['max-body'], '--max-body', DEFAULT_MAX_BODY),
     engine,
     trace: values.trace === true,
+    store: { path: dbPath, retainMs, fsync: values.fsync === true },
+    staleAfterMs,
   }
 }
 
@@ -163,6 +193,10 @@ function parse(argv: string[]) {
       'max-body': { type: 'string' },
       engine: { type: 'string' },
       trace: { type: 'boolean' },
+      db: { type: 'string' },
+      'no-db': { type: 'boolean' },
+      retain: { type: 'string' },
+      stale: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -204,4 +238,16 @@ function parseCount(text: string | undefined, what: string, fallback: number): n
   if (!/^[0-9]{1,15}$/.test(text))
     throw usageError(`Error: ${what} must be a whole number, not "${text}"`)
   return Number(text)
+}
+
+/** A duration such as `30d` or `90m`; `0` too where `zero` (it means "never"). */
+function parseDurationOption(text: string, what: string, zero: boolean): number {
+  if (zero && text === '0') return 0
+  const ms = parseDuration(text)
+  if (ms === undefined || ms === 0) {
+    throw usageError(
+      `Error: ${what} must be a duration like 90s, 10m, 12h, 30d or 1w${zero ? ' (0: keep everything)' : ''}, not "${text}"`,
+    )
+  }
+  return ms
 }

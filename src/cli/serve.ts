@@ -31,9 +31,22 @@ export async function runServe(argv: string[]): Promise<number> {
     message(`Output socket: ${options.outputSocket}${options.tee ? ' (tee: stdout + socket)' : ''}`)
   }
   if (options.log !== undefined) message(`Log file: ${options.log.path}`)
+  const store = running.recorder.store
+  if (store !== undefined) {
+    const kept = options.store?.retainMs
+      ? `, events kept ${Math.round(options.store.retainMs / 86_400_000)}d`
+      : ''
+    message(
+      store.path === ':memory:'
+        ? 'Store: in memory, for this run only (--no-db)'
+        : `Store: ${store.path} (${store.info().events} events${kept})`,
+    )
+  }
   const tcp = running.addresses.find((a) => a.transport === 'tcp')
   if (tcp !== undefined && tcp.transport === 'tcp') {
-    message(`Live page: http://${tcp.family === 'IPv6' ? `[${tcp.host}]` : tcp.host}:${tcp.port}/`)
+    const base = `http://${tcp.family === 'IPv6' ? `[${tcp.host}]` : tcp.host}:${tcp.port}`
+    message(`Live page: ${base}/`)
+    message(`API: ${base}/api/sessions (documented at ${base}/docs)`)
   }
   message('Press Ctrl+C to stop\n')
 

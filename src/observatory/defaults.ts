@@ -22,3 +22,10 @@ export const SOCKET_ENV = 'CLAUDE_UNIX_HOOK_WATCHER'
 export const PORT_ENV = 'CLAUDE_REST_HOOK_WATCHER'
 /** The bearer token for TCP. */
 export const TOKEN_ENV = 'OBSERVATORY_TOKEN'
+
+/** The store's database file (else `$XDG_STATE_HOME/hooks-observatory/events.db`: store/paths.ts). */
+export const DB_ENV = 'OBSERVATORY_DB'
+/** Events older than this are pruned from the store (`--retain`; 0 keeps everything). */
+export const DEFAULT_RETAIN_MS = 30 * 24 * 60 * 60 * 1000
+/** A session thinking or running a tool with no event for this long is shown as stale (`--stale`). */
+export const DEFAULT_STALE_MS = 10 * 60 * 1000

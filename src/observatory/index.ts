@@ -13,12 +13,15 @@
  * `observatory query` does not load the server.
  */
 export {
+  DB_ENV,
   DEFAULT_BIND,
   DEFAULT_LOG_MAX_BYTES,
   DEFAULT_LOG_MAX_FILES,
   DEFAULT_MAX_BODY,
   DEFAULT_PORT,
+  DEFAULT_RETAIN_MS,
   DEFAULT_SOCKET_MODE,
+  DEFAULT_STALE_MS,
   PORT_ENV,
   SOCKET_ENV,
   TOKEN_ENV,
@@ -32,3 +35,4 @@ export {
   socketPathFrom,
   startObservatory,
 } from './server/index.ts'
+export { defaultStorePath } from './store/paths.ts'

@@ -73,13 +73,30 @@ export interface Exit {
   signal: NodeJS.Signals | null
 }
 
-/** Environment for a child: ours without the variables that would change the observatory's defaults. */
+let stateRootDir: string | undefined
+/** One temporary directory per test process for the children's state directories, removed when it exits. */
+function stateRoot(): string {
+  if (stateRootDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'observatory-test-state-'))
+    stateRootDir = dir
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
+  return stateRootDir
+}
+
+/**
+ * Environment for a child: ours without the variables that would change the observatory's defaults, and a state
+ * directory of its own (so the store each child opens by default is a fresh one in a temporary directory, never
+ * the user's).
+ */
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
+  env.XDG_STATE_HOME = mkdtempSync(join(stateRoot(), 'state-'))
   for (const name of [
     'CLAUDE_UNIX_HOOK_WATCHER',
     'CLAUDE_REST_HOOK_WATCHER',
     'OBSERVATORY_TOKEN',
+    'OBSERVATORY_DB',
     'NODE_OPTIONS',
     'NODE_TEST_CONTEXT',
   ]) {

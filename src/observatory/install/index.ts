@@ -1,5 +1,12 @@
-// What `observatory install` needs from the rest of the observatory, so the CLI loads this room alone.
-export { DEFAULT_BIND, DEFAULT_PORT, PORT_ENV, SOCKET_ENV } from '../defaults.ts'
+// What `observatory install` (and `db`) need from the rest of the observatory, so the CLI loads this room alone.
+export {
+  DB_ENV,
+  DEFAULT_BIND,
+  DEFAULT_PORT,
+  DEFAULT_STALE_MS,
+  PORT_ENV,
+  SOCKET_ENV,
+} from '../defaults.ts'
 export { ALL_EVENTS } from '../events/index.ts'
 export { socketPathFrom } from '../server/socket-path.ts'
 export {

@@ -5,26 +5,32 @@
  *   GET  /health                 {"status":"ok"}
  *   GET  /stats                  uptime, events per type and per second, top tools, readers
  *   GET  /                       the live page (events as they arrive)
- *   GET  /events                 the live stream behind it (Server-Sent Events, one JSON line per event)
+ *   GET  /events                 the live stream behind it (Server-Sent Events, one JSON line per event; a
+ *                                reconnecting client's Last-Event-ID is honoured from the store)
+ *   GET  /api/...                sessions, events, tools (api/routes.ts); /docs and /openapi.json describe them
  *
- * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line: an
- * acknowledged event has been written. Readers and live pages are fed without being waited for.
+ * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line and the store
+ * committed it: an acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
 import { App, type Context, type Middleware } from '../../framework/index.ts'
 import type { Logger, RejectInfo, Request, Response } from '../../transport/index.ts'
 import { RequestBodyError } from '../../transport/index.ts'
+import { registerApi } from '../api/index.ts'
 import { encodeJson } from '../encoding/index.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
 import { LIVE_CSS, LIVE_HTML, LIVE_ICON, LIVE_JS } from './live-page.ts'
 import { liveStream } from './live-stream.ts'
+import type { Recorder } from './recorder.ts'
 import type { Stats } from './stats.ts'
 
 /** The app's parts and settings; `allowHosts`, `bindAddress` and `token` are the TCP guard's (guard.ts). */
 export interface ObservatoryAppOptions extends GuardOptions {
   hub: EventHub
   stats: Stats
+  /** Numbers events, moves the session model on, feeds the store. */
+  recorder: Recorder
   /** Largest accepted body (413 beyond). */
   maxBodySize: number
   /** Access lines (`[HTTP] POST /hook?event=X HTTP/1.1 200`), or none. */
@@ -53,7 +59,7 @@ const EMPTY_JSON_200: Response = Object.freeze({
 
 export function createObservatoryApp(options: ObservatoryAppOptions): ObservatoryApp {
   const app = new App({ bodyLimit: options.maxBodySize, logger: options.logger })
-  const { hub, stats } = options
+  const { hub, stats, recorder } = options
   const live = new Set<() => void>()
 
   if (options.accessLog !== undefined) app.use(accessLog(options.accessLog))
@@ -78,7 +84,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
   app.get('/live.js', () => asset(LIVE_JS, 'text/javascript; charset=utf-8'))
   app.get('/live.css', () => asset(LIVE_CSS, 'text/css; charset=utf-8'))
   app.get('/favicon.svg', () => asset(LIVE_ICON, 'image/svg+xml'))
-  app.get('/events', (c) => liveStream(c, hub, live), {
+  app.get('/events', (c) => liveStream(c, hub, live, recorder.store), {
     summary: 'Live events (Server-Sent Events)',
     tags: ['live'],
   })
@@ -102,18 +108,37 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     const line = `${encodeJson(enriched)}\n`
     const tool = payload.get('tool_name')
     const toolUseId = payload.get('tool_use_id')
-    await hub.publish(line, {
+    const recorded = recorder.record(enriched, line, ts, event)
+    const published = hub.publish(line, {
       event,
       ts,
       tool: typeof tool === 'string' ? tool : undefined,
       toolUseId: typeof toolUseId === 'string' ? toolUseId : undefined,
+      id: recorded.id,
     })
+    if (recorded.committed !== undefined) await Promise.all([published, recorded.committed])
+    else await published
     return EMPTY_JSON_200
   }
   // The original accepts a hook on any path; /hook is what every config uses.
   app.post('/{*path}', ingest, {
     summary: 'Receive a hook event (?event=NAME, JSON body)',
     tags: ['hooks'],
+  })
+
+  registerApi(app, {
+    model: recorder.model,
+    store: recorder.store,
+    staleAfterMs: recorder.model.staleAfterMs,
+  })
+  app.docs({
+    title: 'Claude Code hooks observatory',
+    info: {
+      version: '1',
+      description:
+        'Hook events in (`POST /hook?event=NAME`), sessions, events and tool statistics out. Over TCP every ' +
+        'request but `GET /health` needs the token when one is set.',
+    },
   })
 
   const writeAccess = options.accessLog

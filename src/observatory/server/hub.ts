@@ -25,6 +25,8 @@ export interface EventMeta {
   tool?: string
   /** The payload's `tool_use_id`, when it has one (top tools count a call once: stats.ts). */
   toolUseId?: string
+  /** The event's id (the store's, or a counter of this run without one): the live stream's SSE `id:`. */
+  id?: number
 }
 
 /** An output the hub writes every line to. */

@@ -3,50 +3,99 @@
  */
 import type { Context } from '../../framework/index.ts'
 import type { Response } from '../../transport/index.ts'
+import type { Store } from '../store/index.ts'
 import type { EventHub } from './hub.ts'
 
+/** Lines waiting for one client before it is behind. */
+const MAX_QUEUED = 1000
+/** Events read from the store per step of a catch-up. */
+const REPLAY_PAGE = 500
+
 /**
- * Server-Sent Events (HTML Living Standard §9.2): `text/event-stream`, each event a `data:` line and a blank
- * line. Lines are JSON without newlines, so each event is one `data:` line. A client that falls behind loses lines
- * (counted and announced with an `event: dropped`), never slows the hub.
+ * Server-Sent Events (HTML Living Standard §9.2): `text/event-stream`, each event an `id:` line (the event's id)
+ * and a `data:` line (its JSON line, which has no newline), then a blank line.
+ *
+ * A client that reconnects sends the last id it saw as `Last-Event-ID` (browsers do this by themselves; the query
+ * parameter `lastEventId` does the same for clients that cannot set headers): the events after it are read from
+ * the store first, then the live ones follow, none twice and none missing. A client that falls behind (more than
+ * 1000 lines waiting) catches up from the store the same way; without a store it loses lines, announced with an
+ * `event: dropped` whose data is how many. Either way it never slows the hub.
  *
  * `live` holds a function that ends each open stream (shutdown ends them all: they would otherwise hold the server
  * open); a stream adds itself and removes itself when it ends.
  */
-export function liveStream(c: Context, hub: EventHub, live: Set<() => void>): Response {
-  const queue: string[] = []
+export function liveStream(
+  c: Context,
+  hub: EventHub,
+  live: Set<() => void>,
+  store?: Store | undefined,
+): Response {
+  const queue: { line: string; id: number | undefined }[] = []
   let wake: (() => void) | undefined
   let ended = false
   let dropped = 0
+  /** The last id sent (or asked for); with a store, a gap after it is filled from there. */
+  const asked = lastEventId(c)
+  let behind = store !== undefined && asked !== undefined
+  // With a store every event from now on can be read again, so a client that falls behind never loses one.
+  let cursor = asked ?? store?.lastId()
   const end = (): void => {
     ended = true
     wake?.()
   }
   const subscription = hub.subscribe(
-    (line) => {
-      if (queue.length >= 1000) {
-        dropped++
+    (line, meta) => {
+      if (queue.length >= MAX_QUEUED) {
+        if (store !== undefined) {
+          // What is queued is in the store too: read it all from there instead.
+          behind = true
+          queue.length = 0
+        } else {
+          dropped++
+        }
+        wake?.()
         return
       }
-      queue.push(line)
+      queue.push({ line, id: meta.id })
       wake?.()
     },
     { onEnd: end },
   )
   live.add(end)
   c.req.signal.addEventListener('abort', end, { once: true })
+
+  /** Events after `cursor` from the store, a page at a time, until it has nothing newer. */
+  async function* catchUp(from: Store): AsyncGenerator<string> {
+    while (!ended) {
+      await from.flush()
+      const page = from.events({ after: cursor, limit: REPLAY_PAGE })
+      if (page.events.length === 0) return
+      let chunk = ''
+      for (const event of page.events) {
+        chunk += `id: ${event.id}\ndata: ${event.line}\n\n`
+        cursor = event.id
+      }
+      yield chunk
+    }
+  }
+
   async function* events(): AsyncGenerator<string> {
     try {
       yield ': connected\n\n'
       while (!ended) {
-        if (queue.length === 0) {
+        if (behind && store !== undefined) {
+          behind = false
+          yield* catchUp(store)
+          continue
+        }
+        if (queue.length === 0 && dropped === 0) {
           const heartbeat = setTimeout(() => wake?.(), 15_000)
           await new Promise<void>((resolve) => {
             wake = resolve
           })
           clearTimeout(heartbeat)
           wake = undefined
-          if (queue.length === 0 && !ended) yield ': keep-alive\n\n'
+          if (queue.length === 0 && dropped === 0 && !behind && !ended) yield ': keep-alive\n\n'
           continue
         }
         let chunk = ''
@@ -54,8 +103,17 @@ export function liveStream(c: Context, hub: EventHub, live: Set<() => void>): Re
           chunk += `event: dropped\ndata: ${dropped}\n\n`
           dropped = 0
         }
-        for (const line of queue.splice(0)) chunk += `data: ${line.trimEnd()}\n\n`
-        yield chunk
+        for (const { line, id } of queue.splice(0)) {
+          if (id === undefined) {
+            chunk += `data: ${line.trimEnd()}\n\n`
+            continue
+          }
+          // Sent already by a catch-up from the store.
+          if (cursor !== undefined && id <= cursor) continue
+          cursor = id
+          chunk += `id: ${id}\ndata: ${line.trimEnd()}\n\n`
+        }
+        if (chunk !== '') yield chunk
       }
     } finally {
       subscription.unsubscribe()
@@ -75,4 +133,11 @@ export function liveStream(c: Context, hub: EventHub, live: Set<() => void>): Re
     ],
     body: bytes(),
   }
+}
+
+/** `Last-Event-ID` (or `?lastEventId=`) as an event id, when it is one. */
+function lastEventId(c: Context): number | undefined {
+  const text = c.header('last-event-id') ?? c.query.get('lastEventId') ?? undefined
+  if (text === undefined || !/^\d{1,15}$/.test(text.trim())) return undefined
+  return Number(text.trim())
 }

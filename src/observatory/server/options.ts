@@ -23,4 +23,11 @@ export interface ObservatoryOptions {
   engine: 'raw' | 'node'
   /** Wire trace of every connection on stderr. */
   trace: boolean
+  /**
+   * The store (SQLite): a file, or `':memory:'` for this run only (`--no-db`). Absent: no store at all (the
+   * sessions are still tracked in memory; the API's history and search answer 503).
+   */
+  store?: { path: string; retainMs: number; fsync: boolean } | undefined
+  /** A session thinking or running a tool with no event for this long is `stale`. */
+  staleAfterMs: number
 }

@@ -16,9 +16,11 @@ import {
 import { encodeJsonPretty, encodeYaml, parseJson } from '../encoding/index.ts'
 import { UserError } from '../errors.ts'
 import { type LineFormatter, LogFileSink, OutputSocketSink, StreamSink } from '../sinks/index.ts'
+import type { Store } from '../store/index.ts'
 import { createObservatoryApp } from './app.ts'
 import { EventHub, type Sink } from './hub.ts'
 import type { ObservatoryOptions } from './options.ts'
+import { Recorder } from './recorder.ts'
 import { prepareSocketDirectory } from './socket-path.ts'
 import { Stats } from './stats.ts'
 
@@ -34,6 +36,7 @@ export interface RunningObservatory {
   readonly addresses: readonly ListenerAddress[]
   readonly hub: EventHub
   readonly stats: Stats
+  readonly recorder: Recorder
   /** Graceful stop; resolves once every sink is flushed and closed. */
   close(): Promise<void>
 }
@@ -48,7 +51,12 @@ export async function startObservatory(
   let outputSocket: OutputSocketSink | undefined
   let logFile: LogFileSink | undefined
   let server: HttpServer | undefined
+  let store: Store | undefined
   try {
+    if (options.store !== undefined) store = await openStore(options.store, io.message)
+    const recorder = new Recorder({ store, staleAfterMs: options.staleAfterMs })
+    recorder.restore(Date.now())
+
     if (options.outputSocket === undefined || options.tee) {
       const stdout = new StreamSink(io.stdout as unknown as import('node:stream').Writable, {
         name: 'stdout',
@@ -82,6 +90,7 @@ export async function startObservatory(
     const { app, endLiveStreams, onReject } = createObservatoryApp({
       hub,
       stats,
+      recorder,
       maxBodySize: options.maxBodySize,
       allowHosts: options.allowHosts,
       bindAddress: options.tcp?.host ?? '127.0.0.1',
@@ -91,6 +100,7 @@ export async function startObservatory(
         readers: outputSocket?.counters,
         log: logFile?.counters,
         live: hub.counters,
+        store: store === undefined ? null : { path: store.path, last_id: store.lastId() },
       }),
       logger,
     })
@@ -120,12 +130,17 @@ export async function startObservatory(
       addresses: running.addresses,
       hub,
       stats,
+      recorder,
       close: () => {
         closing ??= (async () => {
           const stopped = running.close({ timeout: 5_000 })
           endLiveStreams()
           await stopped
-          await hub.close()
+          try {
+            await hub.close()
+          } finally {
+            await store?.close()
+          }
         })()
         return closing
       },
@@ -134,11 +149,37 @@ export async function startObservatory(
     // Start-up failed half-way: release what was opened (socket files, the log) before reporting.
     await server?.close({ timeout: 100 }).catch(() => {})
     for (const sink of sinks) await sink.close().catch(() => {})
+    await store?.close().catch(() => {})
     // A listener that could not start (a socket in use, a missing directory) is the user's to fix: one line.
     if (error instanceof ListenError)
       throw new UserError(error.message, 'RUNTIME', { cause: error })
     throw error
   }
+}
+
+/**
+ * The store, loaded only when it is wanted (the SQLite binding is a native module). A database a user can act on
+ * (corrupt, locked, unwritable) is their error, one line; a binding that cannot load on this machine is said once
+ * and the observatory runs on without history, as a pipe and a live session board.
+ */
+async function openStore(
+  options: NonNullable<ObservatoryOptions['store']>,
+  message: (line: string) => void,
+): Promise<Store | undefined> {
+  let module: typeof import('../store/index.ts')
+  try {
+    module = await import('../store/index.ts')
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error)
+    message(`Warning: the store is off: its SQLite binding did not load (${reason})`)
+    return undefined
+  }
+  return module.Store.open({
+    path: options.path,
+    retainMs: options.retainMs,
+    fsync: options.fsync,
+    log: message,
+  })
 }
 
 /** stdout's format. The log and the readers always get the compact line; pretty forms are for people. */
