@@ -37,7 +37,13 @@ interface Captured {
 }
 
 function capture(
-  opts: { input?: string; tty?: boolean; columns?: number; stdinTty?: boolean } = {},
+  opts: {
+    input?: string
+    tty?: boolean
+    columns?: number
+    stdinTty?: boolean
+    env?: NodeJS.ProcessEnv
+  } = {},
 ): Captured {
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean }
   // A terminal on stdin: flagged as one, and never ends (nobody types).
@@ -52,7 +58,7 @@ function capture(
   stdout.on('data', (c: Buffer) => out.push(c))
   stderr.on('data', (c: Buffer) => err.push(c))
   return {
-    io: { stdin, stdout, stderr, env: {}, cwd: tmpdir(), homedir: tmpdir() },
+    io: { stdin, stdout, stderr, env: opts.env ?? {}, cwd: tmpdir(), homedir: tmpdir() },
     stdout: () => Buffer.concat(out).toString('utf8'),
     stderr: () => Buffer.concat(err).toString('utf8'),
   }
@@ -129,8 +135,11 @@ describe('observatory query: reading', () => {
     assert.equal(r.stdout, `${line(0, 'Stop')}\n`)
   })
 
-  it('refuses a terminal on stdin without --log (usage error, exit 2) instead of waiting silently', async () => {
-    const c = capture({ stdinTty: true })
+  it('a terminal on stdin and no store: usage error (exit 2) saying where it looked, instead of waiting', async () => {
+    // Since the store became the default source, a terminal on stdin means "read the store"; with no store
+    // there, the command says where it looked and what to pass (before: "no --log given and stdin is a terminal").
+    const missing = join(tempDir(), 'none.db')
+    const c = capture({ stdinTty: true, env: { OBSERVATORY_DB: missing } })
     let timer: NodeJS.Timeout | undefined
     const code = await Promise.race([
       runQueryWith(['--event', 'Stop'], c.io),
@@ -143,7 +152,7 @@ describe('observatory query: reading', () => {
     assert.equal(c.stdout(), '')
     assert.equal(
       c.stderr(),
-      'observatory query: no --log given and stdin is a terminal; pipe a log in (… | observatory query) or give --log FILE (see --help)\n',
+      `observatory query: nothing piped in and no store at ${missing} ($OBSERVATORY_DB); give --log FILE, --db PATH, or pipe a log in (… | observatory query)\n`,
     )
     // With --log the terminal on stdin does not matter.
     const dir = tempDir()
@@ -156,7 +165,7 @@ describe('observatory query: reading', () => {
     assert.equal((await query(['--help'], { stdinTty: true })).code, 0)
   })
 
-  it('a real terminal on stdin (script(1) pseudo-terminal): one line on stderr, exit 2', async (t) => {
+  it('a real terminal on stdin (script(1) pseudo-terminal) and no store: one line on stderr, exit 2', async (t) => {
     const script = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path))
     if (script === undefined) {
       t.skip('script(1) from util-linux is not installed: no pseudo-terminal to test with')
@@ -167,9 +176,12 @@ describe('observatory query: reading', () => {
     const command = [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'query']
       .map(quote)
       .join(' ')
+    // No store where it looks (whatever the machine's default store holds): the usage error, not a table.
+    const missing = join(tempDir(), 'none.db')
     // script runs the command on a new pseudo-terminal (stdin, stdout and stderr all on it); -e: its exit code.
     const child = spawn(script, ['-qec', command, '/dev/null'], {
       cwd: root,
+      env: { ...process.env, OBSERVATORY_DB: missing },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let output = ''
@@ -184,7 +196,7 @@ describe('observatory query: reading', () => {
     assert.equal(code, 2, `exit code; the terminal showed: ${JSON.stringify(output)}`)
     assert.match(
       output,
-      /^observatory query: no --log given and stdin is a terminal; .*\(see --help\)\r?\n$/,
+      /^observatory query: nothing piped in and no store at .*none\.db \(\$OBSERVATORY_DB\); give --log FILE, --db PATH, or pipe a log in .*\r?\n$/,
     )
   })
 
@@ -380,7 +392,20 @@ describe('observatory query: filters and formats', () => {
       [['--sessions', '--watch'], 'observatory query: --sessions and --watch exclude each other\n'],
       [
         ['--sessions', '--tool', 'Bash'],
-        'observatory query: --sessions works on all events; --event and --tool do not apply to it\n',
+        'observatory query: --sessions works on all events; --event, --tool and --search do not apply to it\n',
+      ],
+      [
+        ['--log', 'x.log', '--search', 'npm'],
+        'observatory query: --search needs the store (full-text search); with --log, use grep\n',
+      ],
+      [
+        ['--log', 'x.log', '--db', 'x.db'],
+        'observatory query: --log and --db exclude each other: read the logs or the store\n',
+      ],
+      [['--state', 'idle'], 'observatory query: --state goes with --sessions\n'],
+      [
+        ['--sessions', '--state', 'idle,busy'],
+        "observatory query: --state: 'busy' is not one of starting, thinking, running tool, waiting for permission, waiting for input, compacting, idle, stale, ended\n",
       ],
       [['--log'], 'observatory query: option --log needs a value\n'],
     ]
@@ -430,20 +455,36 @@ describe('observatory query --sessions', () => {
       s('ended', 14, 'SessionEnd', { reason: 'exit' }),
       s('fresh', 15, 'SessionStart', { source: 'startup' }),
       s('compact', 16, 'PreCompact', { trigger: 'auto' }),
+      s('permx', 17, 'PreToolUse', {
+        tool_name: 'mcp__github__create_issue',
+        tool_use_id: 'm',
+        tool_input: { title: 'x' },
+      }),
+      s('permx', 18, 'PermissionRequest', {
+        tool_name: 'mcp__github__create_issue',
+        tool_input: { title: 'x' },
+      }),
+      s('permx', 19, 'SomethingNew'),
     ),
   )
-
-  it('derives one state per session from its latest events', async () => {
-    const r = await query(['--log', log, '--sessions'])
-    assert.equal(r.code, 0, r.stderr)
-    const rows = r.stdout
+  const at = { now: () => BASE + 76_000 }
+  const json = (stdout: string): Array<Record<string, unknown>> =>
+    stdout
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+
+  it('derives one state per session with the session model', async () => {
+    const r = await query(['--log', log, '--sessions'], { run: at })
+    assert.equal(r.code, 0, r.stderr)
+    const rows = json(r.stdout)
     const states = Object.fromEntries(rows.map((row) => [row.session_id, row.state]))
+    // The session model's states (the old tracker said idle for SessionStart and an unknown event, thinking for
+    // PreCompact): starting, compacting, and a pending permission outlasts events that do not answer it.
     assert.deepEqual(states, {
-      compact: 'thinking',
-      fresh: 'idle',
+      permx: 'waiting for permission',
+      compact: 'compacting',
+      fresh: 'starting',
       ended: 'ended',
       think: 'thinking',
       idlen: 'waiting for input',
@@ -455,43 +496,127 @@ describe('observatory query --sessions', () => {
     })
     assert.deepEqual(
       rows.map((row) => row.session_id),
-      ['compact', 'fresh', 'ended', 'think', 'idlen', 'input', 'note', 'perm', 'par', 'run'],
+      [
+        'permx',
+        'compact',
+        'fresh',
+        'ended',
+        'think',
+        'idlen',
+        'input',
+        'note',
+        'perm',
+        'par',
+        'run',
+      ],
       'most recent first',
     )
+    // JSON lines: the model's whole summary, as the API gives it.
     assert.deepEqual(
       rows.find((row) => row.session_id === 'run'),
       {
         session_id: 'run',
         state: 'running tool',
-        last_event: 'PreToolUse',
-        last_tool: 'Bash',
-        events: 3,
-        last_activity: '2026-02-09T10:00:02+00:00',
+        state_since: BASE + 2000,
+        state_tool: 'Bash',
+        state_reason: null,
+        current_tool: {
+          tool_use_id: 't1',
+          tool_name: 'Bash',
+          input_summary: '',
+          since: BASE + 2000,
+        },
         cwd: '/work/run',
+        project: 'run',
+        model: null,
+        permission_mode: null,
+        source: null,
+        transcript_path: null,
+        started: BASE,
+        last_event: 'PreToolUse',
+        last_event_time: BASE + 2000,
+        last_prompt: 'go',
+        counts: {
+          events: 3,
+          turns: 1,
+          tool_calls: 1,
+          tool_failures: 0,
+          subagents: 0,
+          pending_permissions: 0,
+        },
       },
     )
-    assert.equal(rows.find((row) => row.session_id === 'think').last_event, 'PostToolUse')
+    assert.equal(rows.find((row) => row.session_id === 'par')?.state_tool, 'Grep')
   })
 
-  it('prints a sessions table and CSV, and -n limits to the latest sessions', async () => {
-    const r = await query(['--log', log, '--sessions', '--table', '-n', '3'], {
-      run: { now: () => BASE + 76_000 },
+  it('reads as stale when a working session has had no event for 10 minutes', async () => {
+    const r = await query(['--log', log, '--sessions', '--state', 'stale'], {
+      run: { now: () => BASE + 16_000 + 11 * 60_000 },
     })
+    assert.deepEqual(
+      json(r.stdout).map((row) => [row.session_id, row.state]),
+      [
+        ['compact', 'stale'],
+        ['fresh', 'stale'],
+        ['think', 'stale'],
+        ['par', 'stale'],
+        ['run', 'stale'],
+      ],
+    )
+  })
+
+  it('filters by --state, --session and --since (sessions active since then)', async () => {
+    const waiting = await query(
+      ['--log', log, '--sessions', '--state', 'waiting-for-permission', '--state', 'ENDED'],
+      { run: at },
+    )
+    assert.deepEqual(
+      json(waiting.stdout).map((row) => row.session_id),
+      ['permx', 'ended', 'note', 'perm'],
+    )
+    const prefix = await query(['--log', log, '--sessions', '--session', 'p'], { run: at })
+    assert.deepEqual(
+      json(prefix.stdout).map((row) => row.session_id),
+      ['permx', 'perm', 'par'],
+    )
+    const since = await query(['--log', log, '--sessions', '--since', '2026-02-09T10:00:16Z'], {
+      run: at,
+    })
+    const rows = json(since.stdout)
+    assert.deepEqual(
+      rows.map((row) => row.session_id),
+      ['permx', 'compact'],
+    )
+    // The whole session counts, not only its events since then.
+    assert.deepEqual(rows[0]?.counts, {
+      events: 3,
+      turns: 0,
+      tool_calls: 1,
+      tool_failures: 0,
+      subagents: 0,
+      pending_permissions: 1,
+    })
+  })
+
+  it('prints a sessions table (tool names in full) and CSV, and -n limits to the latest sessions', async () => {
+    const r = await query(['--log', log, '--sessions', '--table', '-n', '4'], { run: at })
     assert.equal(
       r.stdout,
       [
-        'SESSION  STATE     LAST TOOL  EVENTS  LAST ACTIVITY        AGO  CWD',
-        'compact  thinking                  1  2026-02-09 10:00:16   1m  /work/compact',
-        'fresh    idle                      1  2026-02-09 10:00:15   1m  /work/fresh',
-        'ended    ended                     1  2026-02-09 10:00:14   1m  /work/ended',
+        'SESSION  STATE                   FOR  TOOL                       EVENTS  LAST ACTIVITY        AGO  PROJECT',
+        'permx    waiting for permission  58s  mcp__github__create_issue       3  2026-02-09 10:00:19  57s  permx',
+        'compact  compacting               1m                                  1  2026-02-09 10:00:16   1m  compact',
+        'fresh    starting                 1m                                  1  2026-02-09 10:00:15   1m  fresh',
+        'ended    ended                    1m                                  1  2026-02-09 10:00:14   1m  ended',
         '',
       ].join('\n'),
     )
-    const csv = await query(['--log', log, '--sessions', '--csv', '-n', '1'])
+    const csv = await query(['--log', log, '--sessions', '--csv', '-n', '2'], { run: at })
     assert.equal(
       csv.stdout,
-      'session_id,state,last_event,last_tool,events,last_activity,cwd\r\n' +
-        'compact,thinking,PreCompact,,1,2026-02-09T10:00:16+00:00,/work/compact\r\n',
+      'session_id,state,state_since,tool,last_event,events,last_activity,project,cwd\r\n' +
+        'permx,waiting for permission,2026-02-09T10:00:18.000Z,mcp__github__create_issue,SomethingNew,3,2026-02-09T10:00:19.000Z,permx,/work/permx\r\n' +
+        'compact,compacting,2026-02-09T10:00:16.000Z,,PreCompact,1,2026-02-09T10:00:16.000Z,compact,/work/compact\r\n',
     )
   })
 })

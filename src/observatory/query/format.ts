@@ -3,6 +3,7 @@
  * --watch), RFC 4180 CSV, and JSON lines.
  */
 
+import type { SessionState, SessionSummary } from '../sessions/index.ts'
 import {
   displayTime,
   eventName,
@@ -12,7 +13,7 @@ import {
   text,
   truncate,
 } from './records.ts'
-import { ago, type SessionRow, type TrackedSession } from './sessions.ts'
+import { ago } from './sessions.ts'
 
 export type OutputFormat = 'table' | 'jsonl' | 'csv'
 
@@ -93,45 +94,66 @@ export class EventTable {
 
   row(event: HookEvent): string {
     const name = eventName(event)
+    // The tool name is never cut (an MCP tool's full name, mcp__server__tool, is what tells it apart): a longer
+    // one takes its room from the summary on that row.
+    const tool = oneLine(text(event, 'tool_name'))
+    const toolLength = Array.from(tool).length
+    const toolCell = toolLength > TOOL_W ? tool : cell(tool, TOOL_W)
+    const summaryWidth = Math.max(20, this.summaryWidth - Math.max(0, toolLength - TOOL_W))
     return `${[
       paint(cell(displayTime(event), TIME_W), DIM, this.color),
       paint(cell(name, EVENT_W), eventColor(name), this.color),
       cell(text(event, 'session_id').slice(0, SESSION_W), SESSION_W),
-      cell(text(event, 'tool_name'), TOOL_W),
-      truncate(summarize(event), this.summaryWidth),
+      toolCell,
+      truncate(summarize(event), summaryWidth),
     ]
       .join(GAP)
       .trimEnd()}\n`
   }
 }
 
+/** A time in epoch ms as ISO 8601 (UTC), or '' when unknown. */
+function isoTime(time: number | null): string {
+  return time === null || !Number.isFinite(time) ? '' : new Date(time).toISOString()
+}
+
+/** The tool a session's state is about: the one waiting for permission, else the running call's. */
+function sessionTool(summary: SessionSummary): string {
+  return summary.state_tool ?? summary.current_tool?.tool_name ?? ''
+}
+
 export const SESSION_CSV_HEADER = [
   'session_id',
   'state',
+  'state_since',
+  'tool',
   'last_event',
-  'last_tool',
   'events',
   'last_activity',
+  'project',
   'cwd',
 ] as const
 
-export function sessionCsv(row: SessionRow): string {
+export function sessionCsv(summary: SessionSummary): string {
   return csvRecord([
-    row.session_id,
-    row.state,
-    row.last_event,
-    row.last_tool,
-    String(row.events),
-    row.last_activity,
-    row.cwd,
+    summary.session_id,
+    summary.state,
+    isoTime(summary.state_since),
+    sessionTool(summary),
+    summary.last_event,
+    String(summary.counts.events),
+    isoTime(summary.last_event_time),
+    summary.project ?? '',
+    summary.cwd ?? '',
   ])
 }
 
-export function sessionJson(row: SessionRow): string {
-  return `${JSON.stringify(row)}\n`
+/** The summary as the API gives it (src/observatory/sessions/types.ts), one JSON object per line. */
+export function sessionJson(summary: SessionSummary): string {
+  return `${JSON.stringify(summary)}\n`
 }
 
-function stateColor(state: SessionRow['state']): string {
+function stateColor(state: SessionState): string {
   switch (state) {
     case 'waiting for permission':
       return '\u001b[33m'
@@ -139,7 +161,11 @@ function stateColor(state: SessionRow['state']): string {
       return '\u001b[32m'
     case 'running tool':
     case 'thinking':
+    case 'compacting':
+    case 'starting':
       return '\u001b[36m'
+    case 'stale':
+      return '\u001b[31m'
     case 'ended':
       return DIM
     default:
@@ -147,46 +173,68 @@ function stateColor(state: SessionRow['state']): string {
   }
 }
 
-/** The sessions table: aligned to its widest cells (all rows are known). */
+/** `2026-02-09 10:30:00` (UTC, as the log's `_ts`), or '' when unknown. */
+function tableTime(time: number | null): string {
+  const iso = isoTime(time)
+  return iso === '' ? '' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`
+}
+
+const SESSION_HEADERS = [
+  'SESSION',
+  'STATE',
+  'FOR',
+  'TOOL',
+  'EVENTS',
+  'LAST ACTIVITY',
+  'AGO',
+  'PROJECT',
+] as const
+/** Columns aligned to the right (durations and counts). */
+const RIGHT = new Set([2, 4, 6])
+const TOOL_COLUMN = 3
+
+/**
+ * The sessions table, aligned to its widest cells (all rows are known): the state and how long it has held, the
+ * tool it is about (never cut), the event count, the last activity and the project (the last part of the cwd).
+ */
 export function sessionTable(
-  sessions: readonly TrackedSession[],
+  sessions: readonly SessionSummary[],
   now: number,
   width: number,
   color: boolean,
 ): string {
-  const headers = ['SESSION', 'STATE', 'LAST TOOL', 'EVENTS', 'LAST ACTIVITY', 'AGO', 'CWD']
-  const cells = sessions.map(({ row, time }) => [
-    row.session_id.slice(0, SESSION_W),
-    row.state,
-    oneLine(row.last_tool),
-    String(row.events),
-    displayTime({ _ts: row.last_activity }),
-    ago(time, now),
-    oneLine(row.cwd),
+  const cells = sessions.map((summary) => [
+    summary.session_id.slice(0, SESSION_W),
+    summary.state,
+    ago(summary.state_since, now),
+    oneLine(sessionTool(summary)),
+    String(summary.counts.events),
+    tableTime(summary.last_event_time),
+    ago(summary.last_event_time, now),
+    oneLine(summary.project ?? ''),
   ])
-  const widths = headers.map((h, i) =>
+  const widths = SESSION_HEADERS.map((h, i) =>
     Math.min(
-      i === 2 ? 16 : 40,
+      i === TOOL_COLUMN ? Number.POSITIVE_INFINITY : 40,
       Math.max(h.length, ...cells.map((c) => Array.from(c[i] ?? '').length)),
     ),
   )
   const fixed = widths.slice(0, -1).reduce((sum, w) => sum + w + GAP.length, 0)
   widths[widths.length - 1] = Math.max(10, width - fixed)
-  const render = (values: string[], header: boolean): string => {
+  const render = (values: readonly string[], header: boolean): string => {
     const parts = values.map((value, i) => {
       const w = widths[i]!
       if (i === values.length - 1) {
-        // Long paths keep their end, which names the project.
+        // A long name keeps its end.
         const chars = Array.from(value)
         return chars.length > w ? `…${chars.slice(chars.length - w + 1).join('')}` : value
       }
-      const padded = i === 3 || i === 5 ? cell(value, w).trimEnd().padStart(w) : cell(value, w)
-      if (header) return padded
-      if (i === 1) return paint(padded, stateColor(values[1] as SessionRow['state']), color)
-      return padded
+      const padded = RIGHT.has(i) ? cell(value, w).trimEnd().padStart(w) : cell(value, w)
+      if (header || i !== 1) return padded
+      return paint(padded, stateColor(values[1] as SessionState), color)
     })
     const line = parts.join(GAP).trimEnd()
     return `${header ? paint(line, BOLD, color) : line}\n`
   }
-  return [render(headers, true), ...cells.map((c) => render(c, false))].join('')
+  return [render(SESSION_HEADERS, true), ...cells.map((c) => render(c, false))].join('')
 }

@@ -1,5 +1,5 @@
 export { type FollowOptions, followLogs } from './follow.ts'
 export type { OutputFormat } from './format.ts'
-export { type QueryOptions, type QueryRunOptions, runQueryWith } from './query.ts'
-export { type SessionRow, type SessionState, SessionTracker } from './sessions.ts'
 export { logFiles } from './log-files.ts'
+export { type QueryOptions, type QueryRunOptions, runQueryWith } from './query.ts'
+export { parseState, SESSION_STATES } from './sessions.ts'

@@ -1,57 +1,118 @@
 /**
- * `observatory query`: filter the observatory's JSON-lines logs, show them as a table, CSV or the original lines,
- * summarize sessions, and follow logs as they grow. See docs/install-and-query.md.
+ * `observatory query`: filter the observatory's events (from the store, or from JSON-lines logs), show them as a
+ * table, CSV or the original lines, summarize sessions, and follow new events. See docs/install-and-query.md.
+ *
+ * Where the events come from: `--log FILE` (repeatable) → those logs; else `--db PATH` → that store; else stdin
+ * when it is a pipe or a regular file (something was piped or redirected in); else the store at `$OBSERVATORY_DB`
+ * or the default path (store/paths.ts), and a usage error when there is none. The store is read in
+ * store-source.ts, which loads the store room (SQLite) only then.
  */
-import { type CommandIO, terminalColumns, usageError, writeText } from '../install/command-io.ts'
+import { existsSync, fstatSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { DB_ENV } from '../defaults.ts'
+import { type CommandIO, usageError } from '../install/command-io.ts'
+import type { SessionState } from '../sessions/index.ts'
+// The default path only (no SQLite): the store room itself is loaded by store-source.ts when it is used.
+import { defaultStorePath } from '../store/paths.ts'
 import { followLogs } from './follow.ts'
-import {
-  csvRecord,
-  EVENT_CSV_HEADER,
-  EventTable,
-  eventCsv,
-  type OutputFormat,
-  SESSION_CSV_HEADER,
-  sessionCsv,
-  sessionJson,
-  sessionTable,
-} from './format.ts'
+import type { OutputFormat } from './format.ts'
 import { FileCursor, logFiles, streamLines } from './log-files.ts'
+import { EventRenderer, Output, untilStopped, writeSessions } from './output.ts'
 import { eventName, type HookEvent, type LogRecord, parseLine, text } from './records.ts'
-import { SessionTracker } from './sessions.ts'
+import { keepSessions, SessionReplay } from './sessions.ts'
+import { queryStore } from './store-source.ts'
 
 const NAME = 'observatory query'
 
 /** What `observatory query` was asked to do (parsed by the CLI: src/cli/query.ts). */
 export interface QueryOptions {
   logs: string[]
+  /** `--db PATH`: read this store. */
+  db: string | undefined
   events: Set<string> | undefined
+  /** Exact `tool_name`, ASCII case-insensitive (as the store compares it). */
   tool: string | undefined
   session: string | undefined
   since: number | undefined
   last: number | undefined
+  /** Full-text search (the store only). */
+  search: string | undefined
   format: OutputFormat
   watch: boolean
   sessions: boolean
+  /** With `--sessions`: only these states. */
+  states: Set<SessionState> | undefined
 }
 
 /** Knobs for tests and embedding; `runQuery` uses the defaults. */
 export interface QueryRunOptions {
   /** Stops `--watch` (default: SIGINT). */
   signal?: AbortSignal
-  /** The current time, for `--since 10m` and the sessions' AGO column (default: Date.now). */
+  /** The current time, for `--since 10m`, `stale` and the AGO columns (default: Date.now). */
   now?: () => number
-  /** Period of the stat fallback while watching (default 500 ms). */
+  /** While watching: the period of the logs' stat fallback (default 500 ms) or of the store's poll (250 ms). */
   pollIntervalMs?: number
 }
 
-function matches(event: HookEvent, time: number, options: QueryOptions): boolean {
+/** ASCII letters in lower case (SQLite's NOCASE, which the store's `tool_name` column uses). */
+function fold(value: string): string {
+  return value.replace(/[A-Z]+/g, (letters) => letters.toLowerCase())
+}
+
+function matches(
+  event: HookEvent,
+  time: number,
+  options: QueryOptions,
+  tool: string | undefined,
+): boolean {
   if (options.events !== undefined && !options.events.has(eventName(event))) return false
-  if (options.tool !== undefined && text(event, 'tool_name') !== options.tool) return false
+  if (tool !== undefined && fold(text(event, 'tool_name')) !== tool) return false
   if (options.session !== undefined && !text(event, 'session_id').startsWith(options.session)) {
     return false
   }
   if (options.since !== undefined && !(time >= options.since)) return false
   return true
+}
+
+/**
+ * Whether stdin holds input to read: a pipe or a regular file (`… | observatory query`, `< hooks.log`). A
+ * terminal, /dev/null, a socket or a closed stdin do not. A stream without a file descriptor (handed in by a
+ * program or a test) is read.
+ */
+function stdinHasInput(stdin: CommandIO['stdin']): boolean {
+  if (stdin.isTTY === true) return false
+  const fd = (stdin as { fd?: unknown }).fd
+  if (typeof fd !== 'number') return true
+  try {
+    const info = fstatSync(fd)
+    return info.isFIFO() || info.isFile()
+  } catch {
+    return false
+  }
+}
+
+type Source = { kind: 'logs' } | { kind: 'stdin' } | { kind: 'store'; path: string }
+
+/** Where the events come from (see the top of this file). */
+function chooseSource(options: QueryOptions, io: CommandIO): Source {
+  if (options.logs.length > 0) return { kind: 'logs' }
+  if (options.db !== undefined) {
+    const path = resolve(io.cwd, options.db)
+    if (!existsSync(path)) {
+      throw usageError(`no store at ${path} (--db); check the path, or give --log FILE`)
+    }
+    return { kind: 'store', path }
+  }
+  if (stdinHasInput(io.stdin)) return { kind: 'stdin' }
+  const fromEnv = io.env[DB_ENV] ?? ''
+  const path = fromEnv !== '' ? resolve(io.cwd, fromEnv) : defaultStorePath(io.env, io.homedir)
+  if (!existsSync(path)) {
+    const where = fromEnv !== '' ? `$${DB_ENV}` : `the default; $${DB_ENV} is not set`
+    throw usageError(
+      `nothing piped in and no store at ${path} (${where}); give --log FILE, --db PATH, or pipe a log in (… | observatory query)`,
+    )
+  }
+  return { kind: 'store', path }
 }
 
 /** Records of one --log: its rotated siblings, then the file itself. */
@@ -127,42 +188,34 @@ async function* mergeByTime(sources: AsyncGenerator<LogRecord>[]): AsyncGenerato
   }
 }
 
-/** Buffers output and writes it in large pieces, waiting for the stream to drain. */
-class Output {
-  private readonly stream: NodeJS.WritableStream
-  private parts: string[] = []
-  private size = 0
-
-  constructor(stream: NodeJS.WritableStream) {
-    this.stream = stream
-  }
-
-  async push(chunk: string): Promise<void> {
-    this.parts.push(chunk)
-    this.size += chunk.length
-    if (this.size >= 64 * 1024) await this.flush()
-  }
-
-  async flush(): Promise<void> {
-    if (this.parts.length === 0) return
-    const chunk = this.parts.join('')
-    this.parts = []
-    this.size = 0
-    await writeText(this.stream, chunk)
+async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions): Promise<number> {
+  const now = run.now ?? Date.now
+  const source = chooseSource(options, io)
+  const skipped = { count: 0 }
+  try {
+    if (source.kind === 'store') return await queryStore(source.path, options, io, run, skipped)
+    if (options.search !== undefined) {
+      throw usageError(
+        '--search needs the store (full-text search); with a log, drop --search or use grep',
+      )
+    }
+    return await queryLogs(options, io, run, now, skipped)
+  } finally {
+    const count = skipped.count
+    if (count > 0) {
+      io.stderr.write(`${NAME}: skipped ${count} unreadable line${count === 1 ? '' : 's'}\n`)
+    }
   }
 }
 
-async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions): Promise<number> {
-  const now = run.now ?? Date.now
-
-  // No --log and a terminal on stdin: reading would wait silently for typed JSON lines. There is no default log
-  // (serve writes one only when given --log), so say what is expected instead, as a usage error.
-  if (options.logs.length === 0 && io.stdin.isTTY === true) {
-    throw usageError(
-      'no --log given and stdin is a terminal; pipe a log in (… | observatory query) or give --log FILE (see --help)',
-    )
-  }
-
+/** The query on `--log` files, or on stdin when none is given. */
+async function queryLogs(
+  options: QueryOptions,
+  io: CommandIO,
+  run: QueryRunOptions,
+  now: () => number,
+  skipped: { count: number },
+): Promise<number> {
   // Find every file before printing anything, so a missing log fails cleanly.
   const plans: Array<{ path: string; files: string[] }> = []
   for (const path of options.logs) plans.push({ path, files: await logFiles(path) })
@@ -172,7 +225,7 @@ async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions)
   if (following) for (const plan of plans) keepOpen.set(plan.path, undefined)
   const opened = new Set<FileCursor>()
   const output = new Output(io.stdout)
-  let skipped = 0
+  const tool = options.tool !== undefined ? fold(options.tool) : undefined
 
   try {
     const sources =
@@ -182,47 +235,36 @@ async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions)
     const records = mergeByTime(sources)
 
     if (options.sessions) {
-      const tracker = new SessionTracker()
+      // Every event of a session counts towards its state; --since then keeps the sessions active since then.
+      const replay = new SessionReplay(options.session)
       for await (const record of records) {
-        if (record.event === undefined) skipped++
-        else if (matches(record.event, record.time, options)) tracker.add(record.event, record.time)
+        if (record.event === undefined) skipped.count++
+        else replay.add(record.event)
       }
-      let sessions = tracker.sessions()
-      if (options.last !== undefined) sessions = sessions.slice(0, options.last)
-      if (options.format === 'table') {
-        const color = io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === ''
-        await output.push(sessionTable(sessions, now(), terminalColumns(io.stdout) ?? 120, color))
-      } else if (options.format === 'csv') {
-        await output.push(csvRecord(SESSION_CSV_HEADER))
-        for (const { row } of sessions) await output.push(sessionCsv(row))
-      } else {
-        for (const { row } of sessions) await output.push(sessionJson(row))
-      }
-      await output.flush()
+      const at = now()
+      const sessions = keepSessions(replay.summaries(at), {
+        session: options.session,
+        since: options.since,
+        states: options.states,
+        last: options.last,
+      })
+      await writeSessions(output, io, options.format, sessions, at)
       return 0
     }
 
-    const color =
-      options.format === 'table' && io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === ''
-    const table = new EventTable(terminalColumns(io.stdout) ?? 120, color)
-    const render = (record: LogRecord & { event: HookEvent }): string => {
-      if (options.format === 'jsonl') return `${record.line}\n`
-      if (options.format === 'csv') return eventCsv(record.event)
-      return table.row(record.event)
-    }
-    if (options.format === 'csv') await output.push(csvRecord(EVENT_CSV_HEADER))
-    else if (options.format === 'table') await output.push(table.header())
+    const renderer = new EventRenderer(io, options.format)
+    await output.push(renderer.header())
 
     // -n: a ring of the last N matching records.
     const ring: string[] = []
     let ringNext = 0
     for await (const record of records) {
       if (record.event === undefined) {
-        skipped++
+        skipped.count++
         continue
       }
-      if (!matches(record.event, record.time, options)) continue
-      const rendered = render({ ...record, event: record.event })
+      if (!matches(record.event, record.time, options, tool)) continue
+      const rendered = renderer.row(record.line, record.event)
       if (options.last === undefined) await output.push(rendered)
       else if (options.last > 0) {
         ring[ringNext] = rendered
@@ -236,11 +278,7 @@ async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions)
     await output.flush()
 
     if (following) {
-      const controller = run.signal === undefined ? new AbortController() : undefined
-      const signal = run.signal ?? controller!.signal
-      const onSigint = (): void => controller?.abort()
-      if (controller !== undefined) process.once('SIGINT', onSigint)
-      try {
+      await untilStopped(run.signal, async (signal) => {
         for (const cursor of keepOpen.values()) if (cursor !== undefined) opened.delete(cursor)
         await followLogs(keepOpen, {
           signal,
@@ -249,30 +287,25 @@ async function query(options: QueryOptions, io: CommandIO, run: QueryRunOptions)
             const record = parseLine(line)
             if (record === undefined) return
             if (record.event === undefined) {
-              skipped++
+              skipped.count++
               return
             }
-            if (!matches(record.event, record.time, options)) return
-            await output.push(render({ ...record, event: record.event }))
+            if (!matches(record.event, record.time, options, tool)) return
+            await output.push(renderer.row(record.line, record.event))
             await output.flush()
           },
         })
-      } finally {
-        if (controller !== undefined) process.removeListener('SIGINT', onSigint)
-      }
+      })
     }
     return 0
   } finally {
     for (const cursor of opened) await cursor.close()
-    if (skipped > 0) {
-      io.stderr.write(`${NAME}: skipped ${skipped} unreadable line${skipped === 1 ? '' : 's'}\n`)
-    }
   }
 }
 
 /**
  * `observatory query` with its options parsed: resolves to 0 when done. Throws a `UserError` for what the user
- * can act on (a log that cannot be read); the CLI prints it.
+ * can act on (a log or a store that cannot be read, no source at all); the CLI prints it.
  */
 export function runQueryWith(
   options: QueryOptions,

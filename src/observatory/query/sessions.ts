@@ -1,172 +1,114 @@
 /**
- * `--sessions`: one row per session_id, with a state derived from the session's latest events.
- *
- * States (in the spirit of the original query-hooks.py `--waiting`, minus its /proc liveness check):
- * - `running tool`: the latest event is PreToolUse, or a PostToolUse/PostToolUseFailure while another call
- *   started earlier (matched by `tool_use_id`) has not finished yet;
- * - `waiting for permission`: PermissionRequest, or a Notification of type `permission_prompt` (or whose message
- *   mentions permission);
- * - `waiting for input`: Stop, or a Notification of type `idle_prompt` / `elicitation_dialog` (or whose message
- *   says it is waiting for input);
- * - `thinking`: UserPromptSubmit, PostToolUse, PostToolUseFailure, SubagentStart, SubagentStop, PreCompact;
- * - `ended`: SessionEnd;
- * - `idle`: SessionStart, or any other event.
- * Notifications that say nothing about waiting (e.g. `auth_success`) count as activity but leave the state as it
- * was. Stop, UserPromptSubmit and SessionEnd forget unfinished tool calls (a denied call never gets a Post event).
+ * `--sessions`: one row per session, from the session model (../sessions/): the same rules the server, the API and
+ * the live page use. From logs the events are replayed through a {@link SessionModel}; from the store the
+ * summaries the server keeps are read back. Either way `stale` is derived at `now` by the model.
  */
-import { eventName, type HookEvent, text } from './records.ts'
+import { DEFAULT_STALE_MS } from '../defaults.ts'
+import {
+  type HookEvent,
+  SessionModel,
+  type SessionState,
+  type SessionSummary,
+} from '../sessions/index.ts'
 
-export type SessionState =
-  | 'running tool'
-  | 'waiting for permission'
-  | 'waiting for input'
-  | 'thinking'
-  | 'ended'
-  | 'idle'
+/** Every state, in the order of the session model's docs (the `satisfies` keeps it complete). */
+const STATE_SET = {
+  starting: true,
+  thinking: true,
+  'running tool': true,
+  'waiting for permission': true,
+  'waiting for input': true,
+  compacting: true,
+  idle: true,
+  stale: true,
+  ended: true,
+} as const satisfies Record<SessionState, true>
 
-/** One session's summary. */
-export interface SessionRow {
-  session_id: string
-  state: SessionState
-  /** The event the state was derived from. */
-  last_event: string
-  /** Tool of the latest event that named one ('' when none did). */
-  last_tool: string
-  /** Number of events seen for the session (after filters). */
-  events: number
-  /** `_ts` of the latest event. */
-  last_activity: string
-  /** Latest working directory reported. */
-  cwd: string
+export const SESSION_STATES: readonly SessionState[] = Object.keys(STATE_SET) as SessionState[]
+
+/** A state as typed on the command line: `running tool`, `running-tool` and `RUNNING_TOOL` are the same. */
+export function parseState(text: string): SessionState | undefined {
+  const name = text
+    .trim()
+    .toLowerCase()
+    .replace(/[-_\s]+/g, ' ')
+  return Object.hasOwn(STATE_SET, name) ? (name as SessionState) : undefined
 }
 
-/** A session row and its latest activity in epoch milliseconds (NaN when no event had a timestamp). */
-export interface TrackedSession {
-  row: SessionRow
-  time: number
+/** Which sessions to show. */
+export interface SessionFilter {
+  /** `session_id` prefix. */
+  session: string | undefined
+  /** Sessions with an event at or after this time. */
+  since: number | undefined
+  /** Only these states (as derived at `now`, so `stale` can be asked for). */
+  states: ReadonlySet<SessionState> | undefined
+  /** The N most recently active (after the other filters). */
+  last: number | undefined
 }
 
-interface SessionAccumulator {
-  row: SessionRow
-  time: number
-  order: number
-  pending: Map<string, string>
-}
-
-/** The state a Notification implies, or undefined when it implies nothing. */
-function notificationState(event: HookEvent): SessionState | undefined {
-  const type = text(event, 'notification_type')
-  const message = text(event, 'message')
-  if (type === 'permission_prompt' || (type === '' && /permission/i.test(message))) {
-    return 'waiting for permission'
-  }
-  if (
-    type === 'idle_prompt' ||
-    type === 'elicitation_dialog' ||
-    (type === '' && /waiting for (your )?input/i.test(message))
-  ) {
-    return 'waiting for input'
-  }
-  return undefined
-}
-
-/** Collects events into per-session rows. Feed events in log order with {@link add}. */
-export class SessionTracker {
-  private readonly bySession = new Map<string, SessionAccumulator>()
-  private counter = 0
-
-  add(event: HookEvent, time: number): void {
-    const id = text(event, 'session_id')
-    if (id === '') return
-    let acc = this.bySession.get(id)
-    if (acc === undefined) {
-      acc = {
-        row: {
-          session_id: id,
-          state: 'idle',
-          last_event: '',
-          last_tool: '',
-          events: 0,
-          last_activity: '',
-          cwd: '',
-        },
-        time: Number.NaN,
-        order: 0,
-        pending: new Map(),
-      }
-      this.bySession.set(id, acc)
+/** The summaries that pass `filter`, in the order given (most recently active first). */
+export function keepSessions(
+  summaries: Iterable<SessionSummary>,
+  filter: SessionFilter,
+): SessionSummary[] {
+  const kept: SessionSummary[] = []
+  for (const summary of summaries) {
+    if (filter.last !== undefined && kept.length >= filter.last) break
+    if (filter.session !== undefined && !summary.session_id.startsWith(filter.session)) continue
+    if (filter.since !== undefined && !((summary.last_event_time ?? -Infinity) >= filter.since)) {
+      continue
     }
-    const row = acc.row
-    row.events++
-    acc.order = this.counter++
-    const ts = text(event, '_ts')
-    if (ts !== '') row.last_activity = ts
-    if (!Number.isNaN(time)) acc.time = time
-    const cwd = text(event, 'cwd')
-    if (cwd !== '') row.cwd = cwd
-    const tool = text(event, 'tool_name')
-    if (tool !== '') row.last_tool = tool
+    if (filter.states !== undefined && !filter.states.has(summary.state)) continue
+    kept.push(summary)
+  }
+  return kept
+}
 
-    const name = eventName(event)
-    const callId = text(event, 'tool_use_id')
-    let state: SessionState | undefined
-    switch (name) {
-      case 'PreToolUse':
-        if (callId !== '') acc.pending.set(callId, tool)
-        state = 'running tool'
-        break
-      case 'PostToolUse':
-      case 'PostToolUseFailure':
-        if (callId !== '') acc.pending.delete(callId)
-        state = acc.pending.size > 0 ? 'running tool' : 'thinking'
-        break
-      case 'PermissionRequest':
-        state = 'waiting for permission'
-        break
-      case 'Notification':
-        state = notificationState(event)
-        break
-      case 'Stop':
-        acc.pending.clear()
-        state = 'waiting for input'
-        break
-      case 'UserPromptSubmit':
-        acc.pending.clear()
-        state = 'thinking'
-        break
-      case 'SubagentStart':
-      case 'SubagentStop':
-      case 'PreCompact':
-        state = 'thinking'
-        break
-      case 'SessionEnd':
-        acc.pending.clear()
-        state = 'ended'
-        break
-      default:
-        state = 'idle'
-    }
-    if (state !== undefined) {
-      row.state = state
-      row.last_event = name
-    }
+/** Replays events (in log order) through a session model: `add` each, then `summaries(now)`. */
+export class SessionReplay {
+  private readonly model = new SessionModel({ staleAfterMs: DEFAULT_STALE_MS })
+  private readonly prefix: string | undefined
+
+  /** `prefix`: only sessions whose id starts with it are modelled (the others are skipped early). */
+  constructor(prefix: string | undefined) {
+    this.prefix = prefix
   }
 
-  /** The sessions, most recently active first. */
-  sessions(): TrackedSession[] {
-    return [...this.bySession.values()]
-      .sort((a, b) => {
-        const ta = Number.isNaN(a.time) ? -Infinity : a.time
-        const tb = Number.isNaN(b.time) ? -Infinity : b.time
-        return tb - ta || b.order - a.order
-      })
-      .map((acc) => ({ row: { ...acc.row }, time: acc.time }))
+  add(event: HookEvent): void {
+    if (this.prefix !== undefined) {
+      const id = event.session_id
+      if (typeof id !== 'string' || !id.startsWith(this.prefix)) return
+    }
+    this.model.apply(event)
+  }
+
+  /** Every session as of `now`, most recently active first. */
+  summaries(now: number): SessionSummary[] {
+    return this.model.summaries(now)
   }
 }
 
-/** "5s", "3m", "2h", "4d" since `time`, relative to `now`. */
-export function ago(time: number, now: number): string {
-  if (Number.isNaN(time)) return '?'
+/**
+ * Stored summaries (as the server wrote them, at the time of each session's last event) as of `now`: a session
+ * still thinking or running a tool with no event for longer than the stale threshold reads as `stale`. The order
+ * is kept.
+ */
+export function summariesAt(stored: readonly SessionSummary[], now: number): SessionSummary[] {
+  const model = new SessionModel({ staleAfterMs: DEFAULT_STALE_MS })
+  const out: SessionSummary[] = []
+  for (const summary of stored) {
+    model.load(summary)
+    const current = model.summary(summary.session_id, now)
+    model.forget(summary.session_id)
+    out.push(current ?? summary)
+  }
+  return out
+}
+
+/** "5s", "3m", "2h", "4d" since `time`, relative to `now`; '?' when the time is unknown. */
+export function ago(time: number | null, now: number): string {
+  if (time === null || Number.isNaN(time)) return '?'
   const seconds = Math.max(0, Math.floor((now - time) / 1000))
   if (seconds < 60) return `${seconds}s`
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`
