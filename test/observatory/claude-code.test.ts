@@ -12,143 +12,14 @@
  * `npm install -g @anthropic-ai/claude-code`, tolerating a failure), and the Unix case when curl is not.
  */
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs'
-import { join } from 'node:path'
 import { type TestContext, test } from 'node:test'
-import { FAKE_ANSWER, FAKE_COMMAND, startFakeAnthropic } from './fake-anthropic.ts'
-import { CLI, eventually, type Observatory, startCli, TS_PATTERN, tempDir } from './helpers.ts'
-
-/** How long one `claude -p` run may take before it is killed. */
-const CLAUDE_TIMEOUT_MS = 90_000
-
-function which(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir !== '' && existsSync(join(dir, program))) return join(dir, program)
-  }
-  return undefined
-}
-
-const CURL = which('curl')
-const CLAUDE = which('claude')
-
-/** `claude --version`, or why the Claude Code cases are skipped. */
-function probeClaude(): { version: string } | { skip: string } {
-  if (CLAUDE === undefined) {
-    return {
-      skip: 'the Claude Code CLI (`claude`) is not on PATH: npm install -g @anthropic-ai/claude-code',
-    }
-  }
-  const probe = spawnSync(CLAUDE, ['--version'], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { PATH: process.env.PATH, DISABLE_AUTOUPDATER: '1' },
-  })
-  if (probe.status !== 0) {
-    const why =
-      probe.error?.message ?? `exit ${probe.status ?? probe.signal}: ${probe.stderr.trim()}`
-    return { skip: `\`${CLAUDE} --version\` failed (${why.slice(0, 300)})` }
-  }
-  return { version: probe.stdout.trim() }
-}
-
-const CLAUDE_CODE = probeClaude()
+import { type Line, runClaudeSession, skipped as skippedFor } from './claude-code-harness.ts'
+import { FAKE_ANSWER, FAKE_COMMAND } from './fake-anthropic.ts'
+import { TS_PATTERN } from './helpers.ts'
 
 /** Skip `t` when Claude Code (or, with `needCurl`, curl) is missing, saying why on stdout too. */
 function skipped(t: TestContext, needCurl: boolean): boolean {
-  const reason =
-    'skip' in CLAUDE_CODE
-      ? CLAUDE_CODE.skip
-      : needCurl && CURL === undefined
-        ? 'curl is not on PATH (the command hooks run it)'
-        : undefined
-  if (reason === undefined) {
-    t.diagnostic(`Claude Code ${'version' in CLAUDE_CODE ? CLAUDE_CODE.version : ''}`)
-    return false
-  }
-  console.log(`claude-code.test: skipped: ${reason}`)
-  t.skip(reason)
-  return true
-}
-
-/** tsx as a file URL: `--import tsx` would be resolved from the child's cwd, a project outside the repository. */
-const TSX = import.meta.resolve('tsx')
-
-interface Run {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
-
-/**
- * Run `command` to its end in a process group of its own (Claude Code starts a shell for Bash), killing the
- * group after `ms`, or when the test ends if it is still running.
- */
-function run(
-  t: TestContext,
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; ms: number },
-): Promise<Run> {
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  const out: Buffer[] = []
-  const err: Buffer[] = []
-  child.stdout.on('data', (c: Buffer) => out.push(c))
-  child.stderr.on('data', (c: Buffer) => err.push(c))
-  let done = false
-  let timedOut = false
-  const killGroup = (): void => {
-    if (done || child.pid === undefined) return
-    try {
-      process.kill(-child.pid, 'SIGKILL')
-    } catch {
-      // gone already
-    }
-  }
-  const timer = setTimeout(() => {
-    timedOut = true
-    killGroup()
-  }, options.ms)
-  t.after(killGroup)
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => {
-      done = true
-      clearTimeout(timer)
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        timedOut,
-      })
-    })
-  })
-}
-
-type Line = Record<string, unknown>
-
-function parseLines(obs: Observatory): Line[] {
-  return obs.stdoutLines().map((line, i) => {
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      value = undefined
-    }
-    assert.ok(
-      typeof value === 'object' && value !== null,
-      `stdout line ${i + 1} is a JSON object: ${line.slice(0, 300)}`,
-    )
-    return value as Line
-  })
+  return skippedFor(t, needCurl, 'claude-code.test')
 }
 
 /** What one run of the scenario left behind, for the transport-specific checks. */
@@ -166,59 +37,16 @@ async function scenario(
   transport: 'unix' | 'http',
   required: readonly string[],
 ): Promise<Outcome> {
-  const dir = tempDir(t, 'obs-cc-')
-  const project = join(dir, 'project')
-  const home = join(dir, 'home')
-  const tmp = join(dir, 'tmp')
-  for (const d of [project, home, tmp]) mkdirSync(d)
-  const socket = join(dir, 'in.sock')
-
-  const obs = await startCli(t, ['--socket', socket, '--port', '0'])
-  const fake = await startFakeAnthropic()
-  t.after(() => fake.close())
-
-  const target =
-    transport === 'unix' ? ['--socket', obs.unix.socketPath] : ['--port', String(obs.tcp.port)]
-  const install = await run(
-    t,
-    process.execPath,
-    ['--import', TSX, CLI, 'install', '--project', '--yes', '--transport', transport, ...target],
-    { cwd: project, env: { PATH: process.env.PATH, HOME: home }, ms: 60_000 },
-  )
-  assert.equal(install.code, 0, `install exit status; stderr:\n${install.stderr}`)
-  const settings = JSON.parse(readFileSync(join(project, '.claude/settings.json'), 'utf8'))
-  assert.ok(settings.hooks?.PreToolUse, 'install wrote the hooks')
-
-  const claude = await run(
-    t,
-    CLAUDE as string,
-    ['-p', 'run echo', '--allowedTools', 'Bash', '--output-format', 'json'],
-    {
-      cwd: project,
-      // A clean environment: nothing of ours (API keys, config dirs, a surrounding Claude Code session) leaks in.
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        TMPDIR: tmp,
-        ANTHROPIC_BASE_URL: fake.url,
-        ANTHROPIC_API_KEY: 'dummy-key',
-        DISABLE_AUTOUPDATER: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      },
-      ms: CLAUDE_TIMEOUT_MS,
-    },
-  )
-  t.diagnostic(`fake API requests: ${fake.summary().join(', ')}`)
-  const context = (): string =>
-    `claude exit ${claude.code} ${claude.signal ?? ''}${claude.timedOut ? ' (timed out)' : ''}\n` +
-    `claude stdout: ${claude.stdout.slice(0, 2000)}\nclaude stderr: ${claude.stderr.slice(-2000)}\n` +
-    `fake API: ${fake.summary().join(', ')}\nobservatory stdout:\n${obs.stdout().slice(-4000)}\n` +
-    `observatory stderr:\n${obs.stderr().slice(-2000)}`
-  assert.equal(claude.timedOut, false, `claude -p ran past ${CLAUDE_TIMEOUT_MS} ms\n${context()}`)
+  const session = await runClaudeSession(t, {
+    transport,
+    prompt: 'run echo',
+    args: ['--allowedTools', 'Bash'],
+    required,
+  })
+  const { claude, fake, lines, events, context } = session
   assert.equal(claude.code, 0, context())
-  const result = JSON.parse(claude.stdout) as Line
+  const result = session.result
+  assert.ok(result, `claude printed its result as JSON\n${context()}`)
   assert.equal(result.is_error, false, context())
   assert.equal(result.result, FAKE_ANSWER, context())
   assert.ok(
@@ -226,34 +54,13 @@ async function scenario(
       fake.requests.some((r) => r.answer === 'text'),
     `the fake API was asked for the tool call and for the answer\n${context()}`,
   )
-
-  // Hooks run to completion before Claude Code goes on, but our copy of the observatory's stdout may lag.
-  await eventually(
-    () => {
-      const seen = new Set(parseLines(obs).map((line) => line._event))
-      return required.every((event) => seen.has(event))
-    },
-    () => `the events ${required.join(', ')}\n${context()}`,
-  )
-  // SessionEnd has come in every run seen so far; it is checked when it does, and its absence only reported.
-  await eventually(
-    () => parseLines(obs).some((line) => line._event === 'SessionEnd'),
-    'SessionEnd',
-    5_000,
-  ).catch(() => t.diagnostic('no SessionEnd arrived'))
-  const lines = parseLines(obs)
-  const events = lines.map((line) => String(line._event))
-  t.diagnostic(`events (${transport}): ${events.join(', ')}`)
   if (events.includes('SessionEnd')) {
     assert.equal(events.at(-1), 'SessionEnd', `the session ends last: ${events.join(', ')}`)
   }
 
-  // No hook request was refused.
-  assert.doesNotMatch(obs.stderr(), /POST \/hook\S* HTTP\/1\.[01] [45]\d\d/, context())
-
   const sessionId = result.session_id
   assert.equal(typeof sessionId, 'string')
-  const cwd = realpathSync(project)
+  const cwd = session.project
   for (const line of lines) {
     const where = `line ${JSON.stringify(line).slice(0, 300)}`
     assert.match(String(line._ts), TS_PATTERN, where)
