@@ -8,6 +8,7 @@ import {
   type CommandIO,
   errnoCode,
   parseArgsError,
+  parseDuration,
   UserError,
 } from '../observatory/install/index.ts'
 
@@ -51,19 +52,4 @@ export async function runCommand(
   }
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-}
-
-/** `90s`, `10m`, `2h`, `30d`, `1w`, `1h30m` in milliseconds; undefined when `text` is not such a duration. */
-export function parseDuration(text: string): number | undefined {
-  if (!/^(\d{1,9}[smhdw])+$/.test(text)) return undefined
-  let total = 0
-  for (const [, amount, unit] of text.matchAll(/(\d+)([smhdw])/g))
-    total += Number(amount) * UNIT_MS[unit!]!
-  return total
-}
+export { parseDuration }

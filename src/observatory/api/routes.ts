@@ -18,6 +18,7 @@
 import { z } from 'zod'
 import { type App, ERROR_BODY_SCHEMA, HttpError } from '../../framework/index.ts'
 import type { Response } from '../../transport/index.ts'
+import { parseDuration } from '../duration.ts'
 import {
   type HookEvent,
   type SessionDetail,
@@ -47,23 +48,11 @@ const STATES: readonly SessionState[] = [
   'ended',
 ]
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-}
-
-/** `10m`, `2h`, `7d` → ms, or undefined. */
-function duration(text: string): number | undefined {
-  const match = /^(\d{1,9})([smhdw])$/.exec(text)
-  return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2]!]!
-}
-
 /** A time: a duration back from now (`10m`), an ISO 8601 time, or epoch milliseconds. */
-function parseTime(text: string, now: number, what: string): number {
-  const back = duration(text)
+function parseTime(raw: string, now: number, what: string): number {
+  // An offset's `+` left unencoded in a query string arrives as a space (`…T10:00:00 02:00`): put it back.
+  const text = raw.replace(/(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/, '$1+$2')
+  const back = parseDuration(text)
   if (back !== undefined) return now - back
   if (/^\d{1,15}$/.test(text)) return Number(text)
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) {
@@ -384,7 +373,7 @@ export function registerApi(app: App, options: ApiOptions): void {
     (c) => {
       const s = needStore(store)
       const windowText = c.query.get('window') ?? '24h'
-      const windowMs = duration(windowText)
+      const windowMs = parseDuration(windowText)
       if (windowMs === undefined) {
         throw new HttpError(400, `window: '${windowText}' is not a duration such as 1h, 24h or 7d`)
       }
@@ -424,5 +413,15 @@ export function registerApi(app: App, options: ApiOptions): void {
         responses: { 400: BAD_QUERY, 503: NO_STORE },
       },
     },
+  )
+
+  // Hooks are accepted on any path (as in the original), so without this a mistyped API path would be a 405
+  // (GET) or, worse, stored as an event (POST). Under /api/ an unknown path is an unknown resource.
+  app.all(
+    '/api/{*rest}',
+    () => {
+      throw new HttpError(404, 'no such API route (see /docs)')
+    },
+    { hidden: true },
   )
 }

@@ -7,6 +7,7 @@ export {
   PORT_ENV,
   SOCKET_ENV,
 } from '../defaults.ts'
+export { parseDuration } from '../duration.ts'
 export { ALL_EVENTS } from '../events/index.ts'
 export { socketPathFrom } from '../server/socket-path.ts'
 export {
