@@ -196,6 +196,8 @@ export interface SessionOptions {
   script?: Script
   /** Called with the project directory before Claude Code starts (to create files in it). */
   prepare?: (project: string) => void
+  /** Called with the observatory just before Claude Code starts (to watch it while the session runs). */
+  watch?: (obs: Observatory) => void
   /** Events to wait for once `claude` has exited. */
   required?: readonly string[]
 }
@@ -207,6 +209,8 @@ export interface ClaudeSession {
   /** The project directory (Claude Code's cwd), resolved as Claude Code reports it. */
   project: string
   home: string
+  /** The observatory's store (`--db`). */
+  db: string
   obs: Observatory
   fake: FakeAnthropic
   /** The `claude` command line (`claude -p PROMPT …`). */
@@ -258,7 +262,8 @@ export async function runClaudeSession(
   const project = realpathSync(projectDir)
   const socket = join(dir, 'in.sock')
 
-  const obs = await startCli(t, ['--socket', socket, '--port', '0'])
+  const db = join(dir, 'events.db')
+  const obs = await startCli(t, ['--socket', socket, '--port', '0', '--db', db])
   const fake = await startFakeAnthropic(
     options.script === undefined ? {} : { script: options.script },
   )
@@ -288,6 +293,7 @@ export async function runClaudeSession(
   const settings = JSON.parse(readFileSync(join(projectDir, '.claude/settings.json'), 'utf8'))
   assert.ok(settings.hooks?.PreToolUse, 'install wrote the hooks')
   options.prepare?.(project)
+  options.watch?.(obs)
 
   const claudeArgs = ['-p', options.prompt, ...(options.args ?? []), '--output-format', 'json']
   const claude = await run(t, CLAUDE as string, claudeArgs, {
@@ -347,6 +353,7 @@ export async function runClaudeSession(
     dir,
     project,
     home,
+    db,
     obs,
     fake,
     command: ['claude', ...claudeArgs],

@@ -51,12 +51,69 @@ import {
   toolResultsOf,
   toolUse,
 } from './fake-anthropic.ts'
-import { TS_PATTERN } from './helpers.ts'
+import { request, startCli, TS_PATTERN } from './helpers.ts'
 
 const LABEL = 'claude-code-sessions.test'
 
 /** How long one scenario may take (it normally takes a few seconds). */
 const TEST_TIMEOUT_MS = 150_000
+
+// ---- what the observatory made of it (GET /api/sessions…) ------------------------------------------------
+
+/** The session as `GET /api/sessions/{id}` describes it, asked over the Unix socket (no TCP guard there). */
+async function apiSession(target: { socketPath: string }, id: string): Promise<Line> {
+  const reply = await request(target, { path: `/api/sessions/${encodeURIComponent(id)}` })
+  assert.equal(reply.status, 200, reply.body)
+  return JSON.parse(reply.body) as Line
+}
+
+/** The one session of a run: in the list (the same state as its detail), and its detail. */
+async function sessionOf(s: ClaudeSession): Promise<Line> {
+  const id = String(s.lines[0]!.session_id)
+  const reply = await request(s.obs.unix, { path: '/api/sessions' })
+  assert.equal(reply.status, 200, reply.body)
+  const list = (JSON.parse(reply.body) as { sessions: Line[] }).sessions
+  assert.deepEqual(
+    list.map((x) => x.session_id),
+    [id],
+    "one session, the run's",
+  )
+  const detail = await apiSession(s.obs.unix, id)
+  assert.equal(detail.state, list[0]!.state)
+  assert.equal(detail.cwd, s.project)
+  assert.equal((detail.counts as Line).events, s.lines.length, 'every event counted')
+  return detail
+}
+
+/** The tool calls of a session's detail, by tool_use_id. */
+function callsById(detail: Line): Map<string, Line> {
+  return new Map((detail.tool_calls as Line[]).map((c) => [String(c.tool_use_id), c]))
+}
+
+/** The subagent under the Agent call that started it, its Bash call attributed to it, both calls ok. */
+async function assertSubagentTree(
+  s: ClaudeSession,
+  agentId: string,
+  agentCall: string,
+  subCall: string,
+): Promise<void> {
+  const detail = await sessionOf(s)
+  const subagents = detail.subagents as Line[]
+  assert.equal(subagents.length, 1)
+  assert.equal(subagents[0]!.agent_id, agentId)
+  assert.equal(subagents[0]!.agent_type, 'general-purpose')
+  assert.equal(subagents[0]!.parent_tool_use_id, agentCall)
+  assert.equal(subagents[0]!.state, 'done')
+  assert.equal(subagents[0]!.tool_calls, 1)
+  const calls = callsById(detail)
+  assert.equal(calls.get(agentCall)?.tool_name, 'Agent')
+  assert.equal(calls.get(agentCall)?.agent_id, null)
+  assert.equal(calls.get(agentCall)?.outcome, 'ok')
+  assert.equal(calls.get(subCall)?.tool_name, 'Bash')
+  assert.equal(calls.get(subCall)?.agent_id, agentId)
+  assert.equal(calls.get(subCall)?.outcome, 'ok')
+  assert.equal((detail.counts as Line).subagents, 1)
+}
 
 // ---- running and recording -------------------------------------------------------------------------------
 
@@ -107,6 +164,39 @@ function bashSuccessSession(t: TestContext): Promise<ClaudeSession> {
       required: ['UserPromptSubmit', 'PostToolUse', 'Stop'],
     },
   )
+}
+
+/**
+ * A Bash call that takes a while (`sleep 1`), with the observatory's session list polled every 25 ms while
+ * Claude Code runs: the states it went through, in order, without repeats.
+ */
+async function watchedSession(t: TestContext): Promise<{ s: ClaudeSession; states: string[] }> {
+  const states: string[] = []
+  let stop = false
+  let polling: Promise<void> = Promise.resolve()
+  const s = await session(t, 'watched', 'The model runs Bash `sleep 1`, then answers.', {
+    prompt: 'wait a second',
+    args: ['--allowedTools', 'Bash'],
+    script: mainOnly(toolUse(bash('sleep 1', 'Wait a second')), text('waited')),
+    required: ['UserPromptSubmit', 'PostToolUse', 'Stop'],
+    watch: (obs) => {
+      polling = (async () => {
+        const deadline = Date.now() + 120_000
+        while (!stop && Date.now() < deadline) {
+          const reply = await request(obs.unix, { path: '/api/sessions' }).catch(() => undefined)
+          const first = reply?.status === 200 ? JSON.parse(reply.body).sessions[0] : undefined
+          if (first !== undefined) {
+            const label = first.state_tool ? `${first.state} ${first.state_tool}` : first.state
+            if (states.at(-1) !== label) states.push(label)
+          }
+          await new Promise((resolve) => setTimeout(resolve, 25))
+        }
+      })()
+    },
+  })
+  stop = true
+  await polling
+  return { s, states }
 }
 
 /** (b) A failing Bash call. */
@@ -476,6 +566,59 @@ describe('Claude Code sessions with every hook event', { concurrency: 4 }, () =>
     assert.equal(batched!.tool_response, 'hello-from-session')
     assert.equal(only(s, 'MessageDisplay').delta, 'echoed')
     assert.equal(only(s, 'Stop').last_assistant_message, 'echoed')
+
+    // The observatory's view: ended (SessionEnd's reason), one turn with the prompt, one call with Claude
+    // Code's own duration.
+    const detail = await sessionOf(s)
+    assert.equal(detail.state, 'ended')
+    assert.equal(detail.state_reason, only(s, 'SessionEnd').reason)
+    assert.equal(detail.source, 'startup')
+    const turns = detail.turns as Line[]
+    assert.equal(turns.length, 1)
+    assert.equal(turns[0]!.prompt_id, call!.pre.prompt_id)
+    assert.equal(turns[0]!.outcome, 'done')
+    assert.deepEqual(turns[0]!.tool_calls, [call!.pre.tool_use_id])
+    const stored = callsById(detail).get(String(call!.pre.tool_use_id))
+    assert.equal(stored?.tool_name, 'Bash')
+    assert.equal(stored?.outcome, 'ok')
+    assert.equal(stored?.input_summary, 'echo hello-from-session')
+    assert.equal(stored?.duration_ms, call!.post.duration_ms, "Claude Code's duration_ms")
+
+    // And after a restart on the same store, the same session, the same calls.
+    await s.obs.stopCleanly()
+    const again = await startCli(t, ['--socket', s.obs.unix.socketPath, '--db', s.db, '--quiet'])
+    assert.deepEqual(await apiSession(again.unix, String(s.lines[0]!.session_id)), detail)
+  })
+
+  test('a session watched while it runs: its states in order, as GET /api/sessions tells them', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async (t) => {
+    if (skipped(t, true, LABEL)) return
+    const { s, states } = await watchedSession(t)
+    assertSuccess(s, 'waited')
+    t.diagnostic(`states seen: ${states.join(' → ')}`)
+    // `sleep 1` is long enough to be seen running; the others may pass between two polls.
+    const running = states.indexOf('running tool Bash')
+    assert.ok(running >= 0, `running tool Bash was seen: ${states.join(' → ')}`)
+    assert.equal(states.at(-1), 'ended')
+    const order = [
+      'starting',
+      'thinking',
+      'running tool Bash',
+      'thinking',
+      'waiting for input',
+      'ended',
+    ]
+    // What was seen is that life in order (some states may have been too short to see).
+    let at = 0
+    for (const state of states) {
+      const found = order.indexOf(state, at)
+      assert.ok(found >= 0, `${state} out of order in ${states.join(' → ')}`)
+      at = found
+    }
+    const detail = await sessionOf(s)
+    const [call] = detail.tool_calls as Line[]
+    assert.ok(Number(call!.duration_ms) >= 1000, `sleep 1 took ${call!.duration_ms} ms`)
   })
 
   test('a failing Bash call: PostToolUseFailure with the error', {
@@ -504,6 +647,13 @@ describe('Claude Code sessions with every hook event', { concurrency: 4 }, () =>
     const [batched] = batchCalls(only(s, 'PostToolBatch'))
     assert.equal(batched!.tool_use_id, call!.pre.tool_use_id)
     assert.equal(batched!.tool_response, 'Exit code 3\noops')
+
+    const detail = await sessionOf(s)
+    const stored = callsById(detail).get(String(call!.pre.tool_use_id))
+    assert.equal(stored?.outcome, 'failed')
+    assert.equal(stored?.error, 'Exit code 3\noops')
+    assert.equal(stored?.duration_ms, call!.post.duration_ms)
+    assert.equal((detail.counts as Line).tool_failures, 1)
   })
 
   test('a foreground subagent: SubagentStart/Stop, its tool calls marked with agent_id', {
@@ -546,6 +696,12 @@ describe('Claude Code sessions with every hook event', { concurrency: 4 }, () =>
     assert.match(String(stop.agent_transcript_path), new RegExp(`agent-${agentId}\\.jsonl$`))
 
     const [agent, sub] = toolCalls(s)
+    await assertSubagentTree(
+      s,
+      String(agentId),
+      String(agent!.pre.tool_use_id),
+      String(sub!.pre.tool_use_id),
+    )
     assert.equal(agent!.pre.tool_name, 'Agent')
     assert.equal(agent!.pre.agent_id, undefined, 'the main agent has no agent_id')
     assert.equal((agent!.post.tool_response as Line).agentId, agentId)
@@ -680,6 +836,17 @@ describe('Claude Code sessions with every hook event', { concurrency: 4 }, () =>
       [pre.tool_use_id],
     )
     assert.equal(existsSync(join(s.project, 'denied-marker')), false, 'the command did not run')
+
+    // Denied in -p mode: no PermissionDenied, no Post: the batch and the Stop tell. The permission request is
+    // linked to its call (by tool and input: it has no tool_use_id) and no longer pending.
+    const detail = await sessionOf(s)
+    const stored = callsById(detail).get(String(pre.tool_use_id))
+    assert.equal(stored?.outcome, 'denied')
+    assert.ok(
+      (stored?.permission as Line | null)?.requested,
+      'the PermissionRequest is on its call',
+    )
+    assert.equal((detail.counts as Line).pending_permissions, 0)
   })
 
   test('a call not allowed, plan mode: PermissionDenied', {
