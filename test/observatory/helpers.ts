@@ -564,7 +564,7 @@ export function runCurlHook(
   const command = curlHookCommand(target, event)
   assert.match(
     command,
-    /^curl -s --connect-timeout 0\.5 --max-time 1 (--unix-socket \S+ )?-X POST -H 'Content-Type: application\/json' -d @- 'http:\/\/[^']+\/hook\?event=[^']+'$/,
+    /^curl -s --connect-timeout 0\.5 --max-time 3 (--unix-socket \S+ )?-X POST -H 'Content-Type: application\/json' -d @- 'http:\/\/[^']+\/hook\?event=[^']+'$/,
   )
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] })
   const out: Buffer[] = []

@@ -1282,10 +1282,10 @@ describe('recognising observatory hooks', () => {
       ),
       unixCommand('Stop', "'/tmp/a b'"),
     )
-    // Without a timeout: the original project's --max-time 1 (what test/observatory/helpers.ts runs).
+    // Without a timeout: curl waits as long as `install` lets Claude Code wait by default.
     assert.equal(
       hookCommand({ transport: 'unix', socketPath: '/tmp/a b', host: '', port: 0 }, 'Stop'),
-      unixCommand('Stop', "'/tmp/a b'", 1),
+      unixCommand('Stop', "'/tmp/a b'", 3),
     )
   })
 })

@@ -41,7 +41,8 @@ export interface HookTarget {
   port: number
   /**
    * Seconds Claude Code may wait for the observatory: an http hook's `timeout`, curl's `--max-time` in a command
-   * hook. Absent: no `timeout` key on http hooks (Claude Code's own default) and curl's `--max-time 1`.
+   * hook. Absent: no `timeout` key on http hooks (Claude Code's own default) and curl's `--max-time` of
+   * {@link DEFAULT_HOOK_TIMEOUT}.
    */
   timeout?: number
 }
@@ -63,12 +64,6 @@ export const EVENT_MATCHERS: Readonly<Record<string, string>> = Object.freeze(
 
 /** How long Claude Code waits for the observatory, in seconds, unless `--timeout` says otherwise. */
 export const DEFAULT_HOOK_TIMEOUT = 3
-
-/**
- * curl's `--max-time` when a target has no `timeout`: the original project's value, kept for callers that build
- * a command without one (`observatory install` always sets it).
- */
-const LEGACY_CURL_MAX_TIME = 1
 
 /** Characters that never need quoting in a POSIX shell word. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
@@ -98,7 +93,7 @@ export function hookUrl(target: HookTarget, event: string): string {
 export function hookCommand(target: HookTarget, event: string): string {
   const socket =
     target.transport === 'unix' ? `--unix-socket ${shellQuote(target.socketPath)} ` : ''
-  const maxTime = target.timeout ?? LEGACY_CURL_MAX_TIME
+  const maxTime = target.timeout ?? DEFAULT_HOOK_TIMEOUT
   return (
     `curl -s --connect-timeout 0.5 --max-time ${maxTime} ${socket}` +
     `-X POST -H 'Content-Type: application/json' -d @- '${hookUrl(target, event)}' || true`
