@@ -45,7 +45,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const tcp = running.addresses.find((a) => a.transport === 'tcp')
   if (tcp !== undefined && tcp.transport === 'tcp') {
     const base = `http://${tcp.family === 'IPv6' ? `[${tcp.host}]` : tcp.host}:${tcp.port}`
-    message(`Live page: ${base}/`)
+    message(
+      `Live page: ${base}/${options.token === undefined ? '' : `?token=${encodeURIComponent(options.token)}`}`,
+    )
     message(`API: ${base}/api/sessions (documented at ${base}/docs)`)
   }
   message('Press Ctrl+C to stop\n')

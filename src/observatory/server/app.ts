@@ -4,23 +4,26 @@
  *   POST <any path>?event=NAME   a hook event: enrich, encode once, publish to every sink, then 200 (empty body)
  *   GET  /health                 {"status":"ok"}
  *   GET  /stats                  uptime, events per type and per second, top tools, readers
- *   GET  /                       the live page (events as they arrive)
+ *   GET  /                       the dashboard (live-page.ts; the bundle in dist/web/): the sessions board, and
+ *        /sessions/{id}, /stream, /charts   its other views (the same page: the script reads the URL)
+ *   GET  /assets/{file}          the dashboard's bundle (hashed names, immutable); /favicon.svg
  *   GET  /events                 the live stream behind it (Server-Sent Events, one JSON line per event; a
  *                                reconnecting client's Last-Event-ID is honoured from the store)
- *   GET  /api/...                sessions, events, tools (api/routes.ts); /docs and /openapi.json describe them
+ *   GET  /api/...                sessions, events, tools (api/routes.ts), the events timeline (api/timeline.ts);
+ *                                /docs and /openapi.json describe them
  *
  * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line and the store
  * committed it: an acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
-import { App, type Context, type Middleware } from '../../framework/index.ts'
+import { App, type Context, HttpError, type Middleware } from '../../framework/index.ts'
 import type { Logger, RejectInfo, Request, Response } from '../../transport/index.ts'
 import { RequestBodyError } from '../../transport/index.ts'
-import { registerApi } from '../api/index.ts'
+import { registerApi, registerTimeline } from '../api/index.ts'
 import { encodeJson } from '../encoding/index.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
-import { LIVE_CSS, LIVE_HTML, LIVE_ICON, LIVE_JS } from './live-page.ts'
+import { Dashboard } from './live-page.ts'
 import { liveStream } from './live-stream.ts'
 import type { Recorder } from './recorder.ts'
 import type { Stats } from './stats.ts'
@@ -42,7 +45,9 @@ export interface ObservatoryAppOptions extends GuardOptions {
 
 export interface ObservatoryApp {
   app: App
-  /** End every live-page stream (shutdown: they would otherwise hold the server open). */
+  /**
+   * End every live-page stream (shutdown: they would otherwise hold the server open).
+   */
   endLiveStreams(): void
   /**
    * The server's `onReject`: a request the transport refused before the app saw it (malformed, a body over
@@ -72,18 +77,35 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     tags: ['observatory'],
   })
 
+  const dashboard = new Dashboard()
+  const page = () => dashboard.page()
+  app.get('/', page, { summary: 'The dashboard: the sessions board', tags: ['live'] })
+  // The dashboard's other views: the same page, which renders the view the URL names (History API).
+  app.get('/sessions/{id}', page, { hidden: true })
+  app.get('/stream', page, { hidden: true })
+  app.get('/charts', page, { hidden: true })
   app.get(
-    '/',
+    '/assets/{file}',
     (c) => {
-      c.setHeader('Content-Security-Policy', "default-src 'self'")
-      c.setHeader('Cache-Control', 'no-store')
-      return c.html(LIVE_HTML)
+      const response = dashboard.asset(
+        c.params.file,
+        c.header('accept-encoding'),
+        c.header('if-none-match'),
+      )
+      if (response === undefined) throw new HttpError(404, 'no such asset')
+      return response
     },
-    { summary: 'Live page', tags: ['live'] },
+    { hidden: true },
   )
-  app.get('/live.js', () => asset(LIVE_JS, 'text/javascript; charset=utf-8'))
-  app.get('/live.css', () => asset(LIVE_CSS, 'text/css; charset=utf-8'))
-  app.get('/favicon.svg', () => asset(LIVE_ICON, 'image/svg+xml'))
+  app.get(
+    '/favicon.svg',
+    (c) => {
+      const response = dashboard.icon(c.header('accept-encoding'), c.header('if-none-match'))
+      if (response === undefined) throw new HttpError(404, 'no such asset')
+      return response
+    },
+    { hidden: true },
+  )
   app.get('/events', (c) => liveStream(c, hub, live, recorder.store), {
     summary: 'Live events (Server-Sent Events)',
     tags: ['live'],
@@ -131,6 +153,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     store: recorder.store,
     staleAfterMs: recorder.model.staleAfterMs,
   })
+  registerTimeline(app, { store: recorder.store })
   app.docs({
     title: 'Claude Code hooks observatory',
     info: {
@@ -164,17 +187,6 @@ function peerMeta(request: Request, ts: Date, event: string) {
 /** `::ffff:127.0.0.1` (an IPv4 client on a dual-stack socket) is reported as the IPv4 address it is. */
 function stripMapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
-}
-
-function asset(body: string, type: string): Response {
-  return {
-    status: 200,
-    headers: [
-      ['Content-Type', type],
-      ['Cache-Control', 'no-cache'],
-    ],
-    body,
-  }
 }
 
 function accessLog(write: (line: string) => void): Middleware {

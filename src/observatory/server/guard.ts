@@ -8,10 +8,15 @@
  *
  * Unix sockets need none of this: browsers cannot reach them, and their file mode decides who may connect.
  */
-import { timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
-import type { Middleware } from '../../framework/index.ts'
-import type { Request } from '../../transport/index.ts'
+import {
+  type Context,
+  type Middleware,
+  parseCookies,
+  serializeCookie,
+} from '../../framework/index.ts'
+import type { Request, Response } from '../../transport/index.ts'
 
 /** The host name in a Host header value, lower-cased, without port or IPv6 brackets. */
 export function hostName(hostHeader: string): string {
@@ -66,6 +71,58 @@ export function tokenChecker(token: string): (authorization: string | undefined)
     const given = Buffer.from(match[1]!, 'latin1')
     return given.length === expected.length && timingSafeEqual(given, expected)
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The dashboard's token cookie
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The cookie that stands in for the bearer token on the dashboard's own reads. */
+export const TOKEN_COOKIE = 'observatory_token'
+
+/**
+ * The cookie's value for `token`: an HMAC of it, never the token itself. Browsers send a host's cookies to every
+ * port of that host (RFC 6265 §8.5), so any other server on 127.0.0.1 that the user opens sees this cookie; the
+ * token would let that server POST events here, the HMAC only opens what the cookie opens (reads, same-origin).
+ */
+export function tokenCookieValue(token: string): string {
+  return createHmac('sha256', token).update('observatory dashboard cookie v1').digest('base64url')
+}
+
+/** `Set-Cookie` for `token`: HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Path=/. */
+export function tokenCookie(token: string): string {
+  return serializeCookie(TOKEN_COOKIE, tokenCookieValue(token), {
+    httpOnly: true,
+    sameSite: 'Strict',
+    path: '/',
+  })
+}
+
+/** Build the check of a `Cookie` header: does it hold the {@link TOKEN_COOKIE} for `token`? Timing-safe. */
+export function tokenCookieChecker(token: string): (cookieHeader: string | undefined) => boolean {
+  const expected = Buffer.from(tokenCookieValue(token), 'utf8')
+  return (cookieHeader) => {
+    const value = parseCookies(cookieHeader)[TOKEN_COOKIE]
+    return value !== undefined && sameText(value, expected)
+  }
+}
+
+/** Timing-safe equality of a string (as UTF-8) with `expected`. */
+function sameText(given: string, expected: Buffer): boolean {
+  const bytes = Buffer.from(given, 'utf8')
+  return bytes.length === expected.length && timingSafeEqual(bytes, expected)
+}
+
+/**
+ * Where `GET /path?token=T&x=1` is sent once the cookie is set: the same path and query without `token`. A path
+ * that a browser would read as another host (`//evil.example`, `/\evil.example`) becomes `/`: no open redirect.
+ */
+export function withoutToken(path: string, query: string): string {
+  const params = new URLSearchParams(query)
+  params.delete('token')
+  const rest = params.toString()
+  const safe = path.startsWith('/') && !/^\/[/\\]/.test(path) ? path : '/'
+  return rest === '' ? safe : `${safe}?${rest}`
 }
 
 /** What a browser says about where a request comes from (all absent for curl and Claude Code's hooks). */
@@ -142,11 +199,19 @@ export interface GuardOptions {
  *   preflight) and would add fake events; browsers mark such requests with `Origin` (RFC 6454 §7) and
  *   `Sec-Fetch-Site` (Fetch Metadata), which hooks (curl, Claude Code's HTTP hooks) never send, so any origin
  *   other than the observatory's own (scheme, host and port) is refused (`sameOriginRequest`);
- * - the bearer token, when one is set, on everything except `GET /health` (and its HEAD).
+ * - the bearer token, when one is set, on everything except `GET /health` (and its HEAD). The dashboard cannot
+ *   send a header with its navigations, EventSource and fetches, so it gets a cookie instead, as Jupyter does:
+ *   `GET <any page>?token=T` with the right token sets {@link TOKEN_COOKIE} (HttpOnly, SameSite=Strict) and
+ *   redirects (303) to the same URL without the token; a wrong one gets a 401 page and no cookie. The cookie is
+ *   accepted in place of the header for GET and HEAD only (reads), after the Host and origin checks above, which
+ *   are unchanged; hooks (POST) always need the header.
  */
 export function tcpGuard(options: GuardOptions): Middleware {
   const hostOk = hostChecker(options.allowHosts, options.bindAddress)
-  const tokenOk = options.token === undefined ? undefined : tokenChecker(options.token)
+  const token = options.token
+  const tokenOk = token === undefined ? undefined : tokenChecker(token)
+  const cookieOk = token === undefined ? undefined : tokenCookieChecker(token)
+  const tokenBytes = token === undefined ? undefined : Buffer.from(token, 'utf8')
   return async (c, next) => {
     const req = c.req
     if (req.peer.transport !== 'tcp') {
@@ -175,15 +240,69 @@ export function tcpGuard(options: GuardOptions): Middleware {
         403,
       )
     }
-    if (tokenOk !== undefined && !isHealthCheck(req) && !tokenOk(headers.get('authorization'))) {
-      return c.json({ error: 'Unauthorized' }, 401, [
-        ['WWW-Authenticate', 'Bearer realm="observatory"'],
-      ])
+    if (token === undefined || tokenOk === undefined || cookieOk === undefined) {
+      await next()
+      return undefined
+    }
+    const read = req.method === 'GET' || req.method === 'HEAD'
+    if (read && tokenBytes !== undefined && c.query.has('token')) {
+      // The URL the banner prints: swap the token in the query for the cookie.
+      if (!sameText(c.query.get('token') ?? '', tokenBytes)) return unauthorized(c)
+      return {
+        status: 303,
+        headers: [
+          ['Location', withoutToken(req.path, req.query)],
+          ['Set-Cookie', tokenCookie(token)],
+          ['Cache-Control', 'no-store'],
+          ['Referrer-Policy', 'no-referrer'],
+        ],
+      }
+    }
+    if (
+      !isHealthCheck(req) &&
+      !tokenOk(headers.get('authorization')) &&
+      !(read && cookieOk(headers.get('cookie')))
+    ) {
+      return unauthorized(c)
     }
     await next()
     return undefined
   }
 }
+
+/**
+ * 401: JSON for clients, a page saying what to do for a browser's navigation (Fetch Metadata `navigate`, or an
+ * `Accept` that asks for HTML first). Never sets a cookie.
+ */
+function unauthorized(c: Context): Response {
+  const challenge: [string, string] = ['WWW-Authenticate', 'Bearer realm="observatory"']
+  const navigating =
+    c.header('sec-fetch-mode')?.trim().toLowerCase() === 'navigate' ||
+    /^\s*text\/html/i.test(c.header('accept') ?? '')
+  if (!navigating) return c.json({ error: 'Unauthorized' }, 401, [challenge])
+  return {
+    status: 401,
+    headers: [
+      ['Content-Type', 'text/html; charset=utf-8'],
+      ['Cache-Control', 'no-store'],
+      ['Content-Security-Policy', "default-src 'none'"],
+      challenge,
+    ],
+    body: UNAUTHORIZED_PAGE,
+  }
+}
+
+const UNAUTHORIZED_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Unauthorized: Claude Code hooks observatory</title></head>
+<body>
+<h1>This observatory needs its token</h1>
+<p>It was started with <code>--token</code>. Open the address it printed when it started, the one ending in
+<code>?token=…</code> (<code>Live page: http://…/?token=…</code>): this browser then keeps a cookie and the
+dashboard works without the token in the address.</p>
+</body>
+</html>
+`
 
 /** The one request open without the token: a liveness probe, which reads nothing and writes nothing. */
 function isHealthCheck(req: Request): boolean {

@@ -1,167 +1,216 @@
 /**
- * The live page: every hook event as it arrives, newest first, with a filter. Plain HTML, CSS and a small
- * script served by the observatory itself (no CDN, no build step, works offline, strict CSP: no inline script).
- * It reads `/events` with the browser's EventSource, which reconnects on its own.
+ * The dashboard's server side: the HTML shell and the bundled assets that `npm run build` writes to `dist/web/`
+ * (scripts/build.mjs: esbuild bundles `src/observatory/web/` with uPlot and its CSS). Nothing comes from a CDN.
+ *
+ * Contract
+ * - The shell is the same for every view (`/`, `/sessions/{id}`, `/stream`, `/charts`): the script reads the URL
+ *   and renders the view (History API). It is sent `no-cache` with a strict CSP: scripts, styles, images and
+ *   connections from this origin only, no inline script and no inline style (the script sets styles through the
+ *   CSSOM, which CSP allows), no framing, no plugins.
+ * - The assets' names carry a hash of their content (`app-3FZ2KQ.js`, from `dist/web/manifest.json`), so they
+ *   are sent `immutable` with a year's max-age and an ETag; gzip when the browser accepts it (compressed once,
+ *   when loaded).
+ * - The bundle is read when the first page is asked for and kept in memory (about 200 KB). When it is missing
+ *   (`dist/web/` not built), the page says to run `npm run build`, and is looked for again at the next request.
+ * - `dist/web/` is found from this module's own URL: `src/observatory/server/` (run through tsx) and
+ *   `dist/observatory/server/` (built) are both three levels below the package root.
+ *
+ * (The file keeps its old name, live-page.ts: the dashboard replaced the live page at the same address.)
  */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import type { Response } from '../../transport/index.ts'
 
-export const LIVE_HTML = `<!doctype html>
+/** Where the build writes the bundle. */
+export const WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url))
+
+/**
+ * The page's policy. `default-src 'self'` covers scripts, styles, images, fonts and connections (fetch and
+ * EventSource); nothing inline is allowed.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'"
+
+const TITLE = 'Claude Code hooks observatory'
+
+/** Types of the files the build writes, by extension. */
+const TYPES: Readonly<Record<string, string>> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  map: 'application/json',
+}
+
+interface Asset {
+  readonly body: Buffer
+  readonly gzip: Buffer | undefined
+  readonly type: string
+  readonly etag: string
+}
+
+interface Bundle {
+  readonly html: string
+  /** By file name, as served under `/assets/`. */
+  readonly assets: ReadonlyMap<string, Asset>
+  readonly icon: Asset
+}
+
+/** What the build writes next to the bundle: the hashed names of the entry's outputs. */
+interface Manifest {
+  'app.js': string
+  'app.css': string
+}
+
+/** The dashboard's shell, assets and icon, loaded from `dir` (default {@link WEB_DIR}) on first use. */
+export class Dashboard {
+  readonly #dir: string
+  #bundle: Bundle | undefined
+
+  constructor(dir: string = WEB_DIR) {
+    this.#dir = dir
+  }
+
+  /** The shell (every view's HTML), or the page saying the bundle is not built. */
+  page(): Response {
+    const bundle = this.#load()
+    return {
+      status: 200,
+      headers: [
+        ['Content-Type', 'text/html; charset=utf-8'],
+        ['Cache-Control', 'no-cache'],
+        ['Content-Security-Policy', DASHBOARD_CSP],
+        ['X-Content-Type-Options', 'nosniff'],
+        ['Referrer-Policy', 'no-referrer'],
+      ],
+      body: bundle === undefined ? notBuiltPage(this.#dir) : bundle.html,
+    }
+  }
+
+  /** `/assets/{file}`: the asset, 304 for a matching ETag, undefined when there is no such file (→ 404). */
+  asset(
+    file: string,
+    acceptEncoding: string | undefined,
+    ifNoneMatch: string | undefined,
+  ): Response | undefined {
+    const asset = this.#load()?.assets.get(file)
+    return asset === undefined
+      ? undefined
+      : send(asset, 'public, max-age=31536000, immutable', acceptEncoding, ifNoneMatch)
+  }
+
+  /** `/favicon.svg` (its name is fixed, so it is revalidated). */
+  icon(acceptEncoding: string | undefined, ifNoneMatch: string | undefined): Response | undefined {
+    const icon = this.#load()?.icon
+    return icon === undefined ? undefined : send(icon, 'no-cache', acceptEncoding, ifNoneMatch)
+  }
+
+  #load(): Bundle | undefined {
+    if (this.#bundle !== undefined) return this.#bundle
+    let manifest: Manifest
+    try {
+      manifest = JSON.parse(readFileSync(join(this.#dir, 'manifest.json'), 'utf8')) as Manifest
+    } catch {
+      return undefined
+    }
+    const assets = new Map<string, Asset>()
+    const names = [manifest['app.js'], manifest['app.css']]
+    try {
+      for (const name of names) assets.set(name, loadAsset(join(this.#dir, name)))
+      const icon = loadAsset(join(this.#dir, 'favicon.svg'))
+      this.#bundle = { html: shell(manifest), assets, icon }
+    } catch {
+      return undefined // a build in progress or a broken dist/: the not-built page, and try again later
+    }
+    return this.#bundle
+  }
+}
+
+function loadAsset(path: string): Asset {
+  const body = readFileSync(path)
+  const extension = path.slice(path.lastIndexOf('.') + 1)
+  const gzip = gzipSync(body, { level: 9 })
+  return {
+    body,
+    gzip: gzip.length < body.length ? gzip : undefined,
+    type: TYPES[extension] ?? 'application/octet-stream',
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  }
+}
+
+function send(
+  asset: Asset,
+  cacheControl: string,
+  acceptEncoding: string | undefined,
+  ifNoneMatch: string | undefined,
+): Response {
+  const headers: [string, string][] = [
+    ['Content-Type', asset.type],
+    ['Cache-Control', cacheControl],
+    ['ETag', asset.etag],
+    ['Vary', 'Accept-Encoding'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ]
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, asset.etag)) {
+    return { status: 304, headers }
+  }
+  if (asset.gzip !== undefined && acceptsGzip(acceptEncoding)) {
+    headers.push(['Content-Encoding', 'gzip'])
+    return { status: 200, headers, body: asset.gzip }
+  }
+  return { status: 200, headers, body: asset.body }
+}
+
+/** `If-None-Match` (RFC 9110 §13.1.2): `*` or a list of entity tags, compared weakly. */
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
+}
+
+/** `Accept-Encoding` (RFC 9110 §12.5.3) names gzip (or `*`) without `q=0`. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false
+  for (const item of header.toLowerCase().split(',')) {
+    const [coding, ...params] = item.split(';').map((part) => part.trim())
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue
+    const q = params.find((p) => p.startsWith('q='))
+    if (q === undefined || Number(q.slice(2)) > 0) return true
+  }
+  return false
+}
+
+function shell(manifest: Manifest): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Claude Code hooks observatory</title>
-<link rel="stylesheet" href="/live.css">
+<meta name="color-scheme" content="light dark">
+<title>${TITLE}</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/assets/${manifest['app.css']}">
+<script defer src="/assets/${manifest['app.js']}"></script>
 </head>
 <body>
-<header>
-  <h1>Claude Code hooks observatory</h1>
-  <span id="status" class="status connecting">connecting…</span>
-  <span id="count">0 events</span>
-  <input id="filter" type="search" placeholder="filter: event, tool, session, text" autocomplete="off">
-  <button id="pause" type="button">Pause</button>
-  <button id="clear" type="button">Clear</button>
-</header>
-<main>
-  <table>
-    <thead><tr><th>time</th><th>event</th><th>session</th><th>tool</th><th>summary</th></tr></thead>
-    <tbody id="events"></tbody>
-  </table>
-  <p id="empty">Waiting for hook events. Send one with:<br>
-  <code>curl -s -X POST -H 'Content-Type: application/json' -d '{"tool_name":"Bash"}' 'http://127.0.0.1:23518/hook?event=PreToolUse'</code></p>
-</main>
-<script src="/live.js"></script>
+<div id="app"><noscript>The dashboard needs JavaScript. The same data is in the JSON API: <a href="/docs">/docs</a>.</noscript></div>
 </body>
 </html>
 `
+}
 
-export const LIVE_CSS = `:root { color-scheme: dark; --bg: #111418; --fg: #d8dee9; --dim: #7b8494; --line: #232a33; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--fg); font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
-header { position: sticky; top: 0; display: flex; gap: 12px; align-items: center; padding: 10px 16px;
-  background: #161b22; border-bottom: 1px solid var(--line); }
-h1 { font-size: 15px; margin: 0 12px 0 0; font-weight: 600; }
-#filter { flex: 1; max-width: 420px; padding: 5px 8px; background: var(--bg); color: var(--fg);
-  border: 1px solid var(--line); border-radius: 4px; }
-button { padding: 5px 10px; background: #21262d; color: var(--fg); border: 1px solid var(--line); border-radius: 4px; cursor: pointer; }
-.status { padding: 2px 8px; border-radius: 10px; font-size: 12px; }
-.status.live { background: #1f3d2b; color: #7ee2a8; }
-.status.connecting { background: #3d361f; color: #e2cf7e; }
-.status.down { background: #3d1f1f; color: #e27e7e; }
-#count { color: var(--dim); }
-table { width: 100%; border-collapse: collapse; }
-th { text-align: left; color: var(--dim); font-weight: normal; padding: 6px 16px; border-bottom: 1px solid var(--line); }
-td { padding: 4px 16px; border-bottom: 1px solid var(--line); vertical-align: top; white-space: nowrap; }
-td.summary { white-space: normal; word-break: break-word; color: var(--fg); }
-tr.new { animation: flash 1.2s ease-out; }
-@keyframes flash { from { background: #2a3340; } to { background: transparent; } }
-@media (prefers-reduced-motion: reduce) { tr.new { animation: none; } }
-.ev { font-weight: 600; }
-.ev-PreToolUse { color: #79c0ff; } .ev-PostToolUse { color: #56d4dd; } .ev-PostToolUseFailure { color: #ff7b72; }
-.ev-UserPromptSubmit { color: #d2a8ff; } .ev-PermissionRequest, .ev-Notification { color: #e3b341; }
-.ev-Stop, .ev-SubagentStop, .ev-SessionEnd { color: #8b949e; } .ev-SessionStart, .ev-SubagentStart { color: #7ee787; }
-#empty { color: var(--dim); padding: 24px 16px; }
-code { color: var(--fg); }
+function notBuiltPage(dir: string): string {
+  const escaped = dir.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${TITLE}</title></head>
+<body>
+<h1>${TITLE}</h1>
+<p>The dashboard is not built: <code>${escaped}</code> has no bundle. Run <code>npm run build</code> in the
+repository (it bundles the page with esbuild), then reload. The hooks, the stream and the JSON API
+(<a href="/docs">/docs</a>) work without it.</p>
+</body>
+</html>
 `
-
-/**
- * The page's icon. Linked from the page so browsers ask for it instead of /favicon.ico, which the hook route
- * (POST on any path) would answer with 405 and a console error.
- */
-export const LIVE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
-<rect width="32" height="32" rx="6" fill="#161b22"/>
-<circle cx="16" cy="16" r="9" fill="none" stroke="#79c0ff" stroke-width="3"/>
-<circle cx="16" cy="16" r="3" fill="#7ee787"/>
-</svg>
-`
-
-export const LIVE_JS = `'use strict';
-(function () {
-  var tbody = document.getElementById('events');
-  var statusEl = document.getElementById('status');
-  var countEl = document.getElementById('count');
-  var filterEl = document.getElementById('filter');
-  var pauseEl = document.getElementById('pause');
-  var emptyEl = document.getElementById('empty');
-  var MAX_ROWS = 2000;
-  var count = 0;
-  var paused = false;
-  var held = [];
-
-  function setStatus(kind, text) { statusEl.className = 'status ' + kind; statusEl.textContent = text; }
-
-  function text(value) {
-    if (value === undefined || value === null) return '';
-    return typeof value === 'string' ? value : JSON.stringify(value);
-  }
-
-  function summary(e) {
-    var input = e.tool_input || {};
-    if (e.prompt) return e.prompt;
-    if (input.command) return input.command;
-    if (input.file_path) return input.file_path;
-    if (input.pattern) return input.pattern;
-    if (input.url) return input.url;
-    if (e.message) return e.message;
-    if (e.reason) return e.reason;
-    if (e._raw) return e._raw;
-    return '';
-  }
-
-  function cell(value, cls) {
-    var td = document.createElement('td');
-    if (cls) td.className = cls;
-    td.textContent = value;
-    return td;
-  }
-
-  function matches(row) {
-    var q = filterEl.value.trim().toLowerCase();
-    return q === '' || row.dataset.search.indexOf(q) !== -1;
-  }
-
-  function add(line) {
-    var e;
-    try { e = JSON.parse(line); } catch (err) { return; }
-    count++;
-    countEl.textContent = count + (count === 1 ? ' event' : ' events');
-    emptyEl.style.display = 'none';
-    var tr = document.createElement('tr');
-    tr.className = 'new';
-    var time = text(e._ts).replace(/^\\d{4}-\\d{2}-\\d{2}T/, '').replace(/\\+00:00$/, '');
-    var ev = text(e._event);
-    tr.appendChild(cell(time));
-    tr.appendChild(cell(ev, 'ev ev-' + ev.replace(/[^A-Za-z]/g, '')));
-    tr.appendChild(cell(text(e.session_id).slice(0, 8)));
-    tr.appendChild(cell(text(e.tool_name)));
-    tr.appendChild(cell(text(summary(e)).slice(0, 300), 'summary'));
-    tr.dataset.search = line.toLowerCase();
-    tr.hidden = !matches(tr);
-    tbody.insertBefore(tr, tbody.firstChild);
-    while (tbody.childNodes.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
-  }
-
-  filterEl.addEventListener('input', function () {
-    for (var i = 0; i < tbody.rows.length; i++) tbody.rows[i].hidden = !matches(tbody.rows[i]);
-  });
-  pauseEl.addEventListener('click', function () {
-    paused = !paused;
-    pauseEl.textContent = paused ? 'Resume (' + held.length + ')' : 'Pause';
-    if (!paused) { held.forEach(add); held = []; }
-  });
-  document.getElementById('clear').addEventListener('click', function () {
-    tbody.textContent = ''; count = 0; countEl.textContent = '0 events';
-  });
-
-  var source = new EventSource('/events');
-  source.onopen = function () { setStatus('live', 'live'); };
-  source.onerror = function () { setStatus(source.readyState === 2 ? 'down' : 'connecting', source.readyState === 2 ? 'disconnected' : 'reconnecting…'); };
-  source.onmessage = function (msg) {
-    if (paused) { held.push(msg.data); pauseEl.textContent = 'Resume (' + held.length + ')'; return; }
-    add(msg.data);
-  };
-  source.addEventListener('dropped', function (msg) {
-    setStatus('connecting', msg.data + ' events skipped (page too slow)');
-  });
-})();
-`
+}

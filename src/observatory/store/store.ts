@@ -741,6 +741,30 @@ export class Store implements StoreWriter, StoreReader {
     return summary === undefined ? undefined : (JSON.parse(summary) as SessionSummary)
   }
 
+  /**
+   * Events counted per `step` milliseconds from `since` (inclusive) to `until` (exclusive), with the tool calls
+   * (PreToolUse) and failures (PostToolUseFailure) among them: one `GROUP BY` over the `ts` index. Buckets with
+   * no event are absent; `bucket` is the step's index from `since`.
+   */
+  timeline(
+    since: number,
+    until: number,
+    step: number,
+  ): { bucket: number; events: number; tool_calls: number; failures: number }[] {
+    this.#readable()
+    return this.#statement(
+      // better-sqlite3 binds numbers as REAL: the division is made whole here.
+      `SELECT CAST((ts - ?) / ? AS INTEGER) AS bucket, count(*) AS events,
+         sum(event = 'PreToolUse') AS tool_calls, sum(event = 'PostToolUseFailure') AS failures
+       FROM events WHERE ts >= ? AND ts < ? GROUP BY bucket`,
+    ).all(since, step, since, until) as {
+      bucket: number
+      events: number
+      tool_calls: number
+      failures: number
+    }[]
+  }
+
   /** A session's stored tool calls, in start order. */
   toolCalls(sessionId: string): ToolCall[] {
     this.#readable()
