@@ -2,10 +2,11 @@
  * The server room: the HTTP application that receives hook events and everything `observatory serve` starts.
  *
  *   serve.ts        startObservatory: sinks, hub, stats, the app and its listeners; stopping in order
- *   app.ts          the routes: POST /hook (ingest), /health, /stats, the live page
+ *   app.ts          the routes: POST /hook (ingest), /health, /stats, the dashboard, the API, /docs
  *   guard.ts        TCP safety: Host allow-list, same origin only, bearer token (and the middleware)
- *   live-stream.ts  GET /events: Server-Sent Events for the live page
- *   live-page.ts    the live page's HTML, CSS and script
+ *   live-stream.ts  GET /events: Server-Sent Events (ids, Last-Event-ID replay from the store)
+ *   live-page.ts    the dashboard's page shell and its bundled assets (dist/web)
+ *   recorder.ts     numbers each event, moves the session model, feeds the store
  *   event.ts        request → event: name from the query, payload from the body, metadata in front
  *   hub.ts          publish one line to every sink; the Sink interface
  *   stats.ts        /stats counters
