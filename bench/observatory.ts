@@ -2,12 +2,17 @@
  * # Observatory ingest benchmark
  *
  *   node --import tsx bench/observatory.ts [--quick] [--cpu-prof] [--only close,keepalive,paced] [--tcp-only]
- *                                          [--outputs full|stdout]
+ *                                          [--outputs full|stdout] [--store on|memory|on,memory]
  *
  * What runs: `observatory serve` in a child process exactly as a user starts it, with `--log FILE` and
  * `--output-socket PATH` with one reader attached (socat writing to a file, or a small Node reader without
- * socat), stdout to /dev/null. Both lossless and lossy paths are therefore exercised on every event. Each
- * scenario gets a fresh server, over TCP and then over the Unix socket:
+ * socat), stdout to /dev/null. Both lossless and lossy paths are therefore exercised on every event. The store is
+ * on, as it is by default: the server is given no `--db`, and finds its database where a user's would be, under
+ * `$XDG_STATE_HOME`, which the child gets pointed into its temporary directory (with `OBSERVATORY_DB`, the token
+ * and the socket/port variables unset): the user's own store is never touched. `--store memory` runs with
+ * `--no-db` (an in-memory store); the CLI has no way to run without any store, so `on` against `memory` is the
+ * comparison there is (`--store on,memory` runs both, one after the other, for each scenario and transport).
+ * Each scenario gets a fresh server, over TCP and then over the Unix socket:
  *
  * - `close`: one request per connection (connect, POST, read the 200, close), like a curl hook, 8 senders.
  * - `keepalive`: 16 keep-alive connections, each sending its next event as soon as the previous one was answered.
@@ -17,11 +22,16 @@
  * The client is this process on raw node:net sockets (no fetch, no http.Agent): small fixed requests, responses
  * framed by their empty `Content-Length: 0` body. Latency is from the first byte written (for `close`, from the
  * connect) to the whole response read. Each event carries a unique id; after each run every id must be in the
- * log exactly once and at the reader exactly once, or the run is reported as failed.
+ * log exactly once, at the reader exactly once, and in the store exactly once (`on`: the database file read after
+ * the server stopped, with its full-text index complete; `memory`: paged out of `/api/events` before the stop), or
+ * the run is reported as failed. With the store on, the database's size per event is reported (after the stop,
+ * and while running: file + WAL at the end of the run), with how far the full-text index lagged at that moment
+ * and how long the stop took (the index is caught up at close).
  *
  * Writes a Markdown table to stdout and to bench/results/observatory-latest.md. With --cpu-prof, the server runs
  * under `node --cpu-prof` and the top self-time functions of each measured run are added. `--outputs stdout`
  * runs the server with stdout (to a file) as its only output, for comparison (observatory-stdout-latest.md).
+ * `--store memory` alone writes observatory-memory-latest.md (or observatory-stdout-memory-latest.md).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import {
@@ -33,13 +43,17 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
+import { request } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
+import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
 import { readCpuSeconds } from './lib/proc.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -52,11 +66,24 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'tcp-only': { type: 'boolean', default: false },
     outputs: { type: 'string', default: 'full' },
+    store: { type: 'string', default: 'on' },
   },
 })
 /** `full`: log file + output-socket reader (stdout to /dev/null). `stdout`: stdout to a file, nothing else. */
 const OUTPUTS = args.outputs === 'stdout' ? 'stdout' : 'full'
 const QUICK = args.quick === true
+
+/** `on`: a database file (the product's default); `memory`: `--no-db`, an in-memory store. */
+type StoreMode = 'on' | 'memory'
+const STORE_MODES: StoreMode[] = (args.store ?? 'on').split(',').map((mode) => {
+  if (mode === 'on' || mode === 'memory') return mode
+  if (mode === 'off') {
+    throw new Error(
+      '--store off: the CLI cannot run without a store (--no-db keeps an in-memory one); use --store memory',
+    )
+  }
+  throw new Error(`--store must be on, memory or both (on,memory), not "${mode}"`)
+})
 
 type Transport = 'tcp' | 'unix'
 type Kind = 'close' | 'keepalive' | 'paced'
@@ -94,7 +121,8 @@ const SCENARIOS: Scenario[] = [
   },
 ]
 const WARMUP = QUICK ? 2_000 : 10_000
-const TARGET_RATE = 50_000
+/** With the store, the log and a reader attached. */
+const TARGET_RATE = 15_000
 const TARGET_P99_MS = 1
 
 // ---- the request -----------------------------------------------------------------------------------------
@@ -345,6 +373,9 @@ interface Server {
   readerFile: string | undefined
   reader: ChildProcess | undefined
   profileDir: string | undefined
+  store: StoreMode
+  /** The database the server finds by default under $XDG_STATE_HOME (store `on`). */
+  db: string
 }
 
 function waitFor(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -359,7 +390,21 @@ function waitFor(check: () => boolean, what: string, ms = 30_000): Promise<void>
   })
 }
 
-async function startServer(dir: string, profile: boolean): Promise<Server> {
+/**
+ * The child's environment: the user's own store, socket, port and token must not reach it. Its state directory
+ * (where the default store lives) is in the temporary directory.
+ */
+function serverEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    XDG_STATE_HOME: join(dir, 'state'),
+  }
+  for (const name of [DB_ENV, TOKEN_ENV, SOCKET_ENV, PORT_ENV]) delete env[name]
+  return env
+}
+
+async function startServer(dir: string, profile: boolean, store: StoreMode): Promise<Server> {
   const log = join(dir, 'events.jsonl')
   const out = join(dir, 'out.sock')
   const inSock = join(dir, 'in.sock')
@@ -373,10 +418,23 @@ async function startServer(dir: string, profile: boolean): Promise<Server> {
     ? // Rotation stays on (the default 10 MiB per file); enough files are kept that no event of a run is deleted.
       ['--output-socket', out, '--log', log, '--log-max-files', '1000']
     : []
+  // `on`: no --db, so the server takes the default path, as a user's would ($XDG_STATE_HOME/hooks-observatory/).
+  const storeArgs = store === 'memory' ? ['--no-db'] : []
   const child = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--socket', inSock, '--port', '0', ...outputs, '--quiet'],
-    { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+    [
+      ...nodeArgs,
+      CLI,
+      'serve',
+      '--socket',
+      inSock,
+      '--port',
+      '0',
+      ...outputs,
+      ...storeArgs,
+      '--quiet',
+    ],
+    { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'], env: serverEnv(dir) },
   )
   closeSync(stdout)
   let err = ''
@@ -394,6 +452,8 @@ async function startServer(dir: string, profile: boolean): Promise<Server> {
     tcp: { port: Number(port[1]) },
     unix: { path: inSock },
     profileDir,
+    store,
+    db: join(dir, 'state', 'hooks-observatory', 'events.db'),
   }
   if (!full) return { ...base, log: stdoutFile, readerFile: undefined, reader: undefined }
   const readerFile = join(dir, 'reader.jsonl')
@@ -414,10 +474,13 @@ async function startServer(dir: string, profile: boolean): Promise<Server> {
   return { ...base, log, readerFile, reader }
 }
 
-async function stopServer(server: Server): Promise<number | null> {
+/** Stops the server; `stopMs` is SIGINT → exit (with the store on, that includes catching its index up). */
+async function stopServer(server: Server): Promise<{ code: number | null; stopMs: number }> {
   const exited = new Promise<number | null>((resolve) => server.child.on('close', resolve))
+  const t0 = performance.now()
   server.child.kill('SIGINT')
   const code = await exited
+  const stopMs = performance.now() - t0
   // The reader sees EOF when the output socket closes; it may need a moment to finish writing its file.
   const reader = server.reader
   if (reader !== undefined && reader.exitCode === null) {
@@ -426,7 +489,7 @@ async function stopServer(server: Server): Promise<number | null> {
     await done
     clearTimeout(timer)
   }
-  return code
+  return { code, stopMs }
 }
 
 /** The log and its rotated files (FILE.N … FILE.1, FILE), oldest first. */
@@ -444,14 +507,24 @@ function logFiles(log: string): string[] {
 /** Count the ids in JSONL files: each must appear exactly once. */
 function checkIds(files: string[], expected: readonly string[]): string {
   const text = files.map((file) => (existsSync(file) ? readFileSync(file, 'latin1') : '')).join('')
-  const seen = new Map<string, number>()
-  let lines = 0
+  return checkLines(splitLines(text), expected)
+}
+
+function* splitLines(text: string): Generator<string> {
   let start = 0
   for (;;) {
     const end = text.indexOf('\n', start)
-    if (end === -1) break
-    const line = text.slice(start, end)
+    if (end === -1) return
+    yield text.slice(start, end)
     start = end + 1
+  }
+}
+
+/** Every expected id in exactly one of the lines, and no other line. */
+function checkLines(all: Iterable<string>, expected: readonly string[]): string {
+  const seen = new Map<string, number>()
+  let lines = 0
+  for (const line of all) {
     lines++
     const m = /"id":"([^"]+)"/.exec(line)
     if (m === null) return `line ${lines} has no id`
@@ -476,6 +549,97 @@ function lineCount(file: string): number {
   let n = 0
   for (let i = buffer.indexOf(0x0a); i !== -1; i = buffer.indexOf(0x0a, i + 1)) n++
   return n
+}
+
+// ---- the store ---------------------------------------------------------------------------------------------
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+/** The largest id and the full-text index's last id, read on a connection of our own (read only). */
+function indexProgress(conn: Database.Database): { last: number; indexed: number } {
+  const last = conn.prepare('SELECT max(id) FROM events').pluck().get() as number | null
+  const indexed = conn.prepare("SELECT value FROM meta WHERE key = 'fts_indexed'").pluck().get()
+  return { last: last ?? 0, indexed: Number(indexed ?? 0) }
+}
+
+/**
+ * While the server runs (at the end of the measured run): the database's bytes on disk (file + WAL), and how many
+ * committed events the full-text index (built off the hot path) had not reached yet.
+ */
+function storeWhileRunning(db: string): { bytes: number; indexLag: number } {
+  const bytes = fileSize(db) + fileSize(`${db}-wal`)
+  let indexLag = Number.NaN
+  try {
+    const conn = new Database(db, { readonly: true, fileMustExist: true })
+    try {
+      const { last, indexed } = indexProgress(conn)
+      indexLag = last - indexed
+    } finally {
+      conn.close()
+    }
+  } catch {
+    // Reported as unknown (–).
+  }
+  return { bytes, indexLag }
+}
+
+/** After the server stopped: every id in the database file exactly once, and the full-text index complete. */
+function checkStoreFile(db: string, expected: readonly string[]): { check: string; bytes: number } {
+  if (!existsSync(db)) return { check: `no database at ${db}`, bytes: Number.NaN }
+  const bytes = fileSize(db) + fileSize(`${db}-wal`)
+  const conn = new Database(db, { readonly: true, fileMustExist: true })
+  try {
+    const lines = conn
+      .prepare('SELECT line FROM events ORDER BY id')
+      .pluck()
+      .iterate() as IterableIterator<string>
+    let check = checkLines(lines, expected)
+    if (check === 'ok') {
+      const { last, indexed } = indexProgress(conn)
+      if (indexed !== last) check = `full-text index at id ${indexed} of ${last}`
+    }
+    return { check, bytes }
+  } finally {
+    conn.close()
+  }
+}
+
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      )
+      res.on('error', reject)
+    })
+    req.setTimeout(30_000, () => req.destroy(new Error(`timed out: GET ${path}`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** An in-memory store (`--no-db`) cannot be read after the stop: page every event out of the API before it. */
+async function checkStoreApi(port: number, expected: readonly string[]): Promise<string> {
+  const lines: string[] = []
+  let after = 0
+  const pages = Math.ceil(expected.length / 1000) + 5
+  for (let page = 0; page < pages; page++) {
+    const res = await httpGet(port, `/api/events?after=${after}&limit=1000`)
+    if (res.status !== 200) return `GET /api/events: HTTP ${res.status}`
+    const body = JSON.parse(res.body) as { events: { data: unknown }[]; next: number | null }
+    for (const event of body.events) lines.push(JSON.stringify(event.data))
+    if (body.next === null) break
+    after = body.next
+  }
+  return checkLines(lines, expected)
 }
 
 // ---- CPU profile: top self time ------------------------------------------------------------------------
@@ -547,6 +711,17 @@ interface Row {
   errors: number
   log: string
   reader: string
+  store: StoreMode
+  /** Every id in the store exactly once (and, for a file, its full-text index complete). */
+  storeCheck: string
+  /** The database's bytes per event after the stop (file; store `on`). */
+  storeBytesPerEvent: number
+  /** File + WAL per event at the end of the measured run. */
+  runningBytesPerEvent: number
+  /** Committed events not yet in the full-text index at the end of the measured run. */
+  indexLag: number
+  /** SIGINT → exit. */
+  stopMs: number
   /** Server CPU during the measured run, in cores (1 = one core busy all the time), all threads. */
   serverCpu: number
   /** The server's main thread (JavaScript) alone. */
@@ -561,10 +736,15 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
-async function runScenario(scenario: Scenario, transport: Transport, tag: string): Promise<Row> {
+async function runScenario(
+  scenario: Scenario,
+  transport: Transport,
+  store: StoreMode,
+  tag: string,
+): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'obs-bench-'))
   try {
-    const server = await startServer(dir, args['cpu-prof'] === true)
+    const server = await startServer(dir, args['cpu-prof'] === true, store)
     const target: Target = transport === 'tcp' ? server.tcp : server.unix
     const warm = await runKeepAlive(target, `${tag}w`, WARMUP, 8)
     const cpu0 = readCpuSeconds(server.child.pid!) ?? Number.NaN
@@ -588,6 +768,8 @@ async function runScenario(scenario: Scenario, transport: Transport, tag: string
     const serverMainCpu = (mainThreadCpuSeconds(server.child.pid!) - main0) / result.seconds
     const client = process.cpuUsage(client0)
     const clientCpu = (client.user + client.system) / 1e6 / result.seconds
+    const running =
+      store === 'on' ? storeWhileRunning(server.db) : { bytes: Number.NaN, indexLag: Number.NaN }
     const expected = [...warm.ids, ...result.ids]
     // Acknowledged means written already; the reader is lossy and asynchronous: give it time to catch up.
     const log = checkIds(logFiles(server.log), expected)
@@ -600,8 +782,15 @@ async function runScenario(scenario: Scenario, transport: Transport, tag: string
       }
       reader = checkIds([readerFile], expected)
     }
-    const code = await stopServer(server)
+    let storeCheck = store === 'memory' ? await checkStoreApi(server.tcp.port, expected) : 'n/a'
+    const { code, stopMs } = await stopServer(server)
     if (code !== 0) throw new Error(`the observatory exited with ${code}:\n${server.stderr()}`)
+    let storeBytes = Number.NaN
+    if (store === 'on') {
+      const file = checkStoreFile(server.db, expected)
+      storeCheck = file.check
+      storeBytes = file.bytes
+    }
     const sorted = Float64Array.from(result.latenciesMs).sort()
     const row: Row = {
       scenario,
@@ -614,6 +803,12 @@ async function runScenario(scenario: Scenario, transport: Transport, tag: string
       errors: result.errors + warm.errors,
       log,
       reader,
+      store,
+      storeCheck,
+      storeBytesPerEvent: storeBytes / expected.length,
+      runningBytesPerEvent: running.bytes / expected.length,
+      indexLag: running.indexLag,
+      stopMs,
       serverCpu,
       serverMainCpu,
       clientCpu,
@@ -630,17 +825,36 @@ function fmt(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '–'
 }
 
+const once = (check: string): string => (check === 'ok' ? 'exactly once' : check)
+
 function table(rows: Row[]): string {
   const lines = [
-    `| scenario | transport | events | events/s | p50 ms | p99 ms | max ms | server CPU (main thread) | client CPU | errors | ${OUTPUTS === 'full' ? 'log' : 'stdout'} | reader |`,
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    `| scenario | transport | store | events | events/s | p50 ms | p99 ms | max ms | server CPU (main thread) | client CPU | errors | ${OUTPUTS === 'full' ? 'log' : 'stdout'} | reader | store check |`,
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
   ]
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario.kind}: ${r.scenario.title} | ${r.transport} | ${r.events.toLocaleString('en-US')} | ` +
+      `| ${r.scenario.kind}: ${r.scenario.title} | ${r.transport} | ${r.store} | ${r.events.toLocaleString('en-US')} | ` +
         `${Math.round(r.rate).toLocaleString('en-US')} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${fmt(r.max, 1)} | ` +
         `${fmt(r.serverCpu * 100, 0)}% (${fmt(r.serverMainCpu * 100, 0)}%) | ${fmt(r.clientCpu * 100, 0)}% | ` +
-        `${r.errors} | ${r.log === 'ok' ? 'exactly once' : r.log} | ${r.reader === 'ok' ? 'exactly once' : r.reader} |`,
+        `${r.errors} | ${once(r.log)} | ${once(r.reader)} | ${once(r.storeCheck)} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** The database file's side of the runs with the store on. */
+function storeTable(rows: Row[]): string {
+  const lines = [
+    '| scenario | transport | events stored | bytes/event after the stop | bytes/event at the end of the run (file + WAL) | full-text index lag at the end of the run | stop ms |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of rows.filter((r) => r.store === 'on')) {
+    const stored = r.events + WARMUP
+    lines.push(
+      `| ${r.scenario.kind} | ${r.transport} | ${stored.toLocaleString('en-US')} | ${fmt(r.storeBytesPerEvent, 0)} | ` +
+        `${fmt(r.runningBytesPerEvent, 0)} | ${Number.isFinite(r.indexLag) ? `${r.indexLag.toLocaleString('en-US')} events` : '–'} | ` +
+        `${fmt(r.stopMs, 0)} |`,
     )
   }
   return lines.join('\n')
@@ -655,31 +869,39 @@ async function main(): Promise<void> {
   let n = 0
   for (const scenario of scenarios) {
     for (const transport of transports) {
-      process.stderr.write(`${scenario.kind} over ${transport}…\n`)
-      const row = await runScenario(scenario, transport, `r${n++}`)
-      rows.push(row)
-      process.stderr.write(
-        `  ${Math.round(row.rate)} events/s, p50 ${fmt(row.p50, 3)} ms, p99 ${fmt(row.p99, 3)} ms; log ${row.log}; reader ${row.reader}\n`,
-      )
-      if (row.profile !== undefined) {
+      for (const store of STORE_MODES) {
+        process.stderr.write(`${scenario.kind} over ${transport}, store ${store}…\n`)
+        const row = await runScenario(scenario, transport, store, `r${n++}`)
+        rows.push(row)
         process.stderr.write(
-          `  server self time, top functions:\n    ${row.profile.join('\n    ')}\n`,
+          `  ${Math.round(row.rate)} events/s, p50 ${fmt(row.p50, 3)} ms, p99 ${fmt(row.p99, 3)} ms; ` +
+            `log ${row.log}; reader ${row.reader}; store ${row.storeCheck}` +
+            (store === 'on'
+              ? `, ${fmt(row.storeBytesPerEvent, 0)} B/event, index lag ${row.indexLag}, stop ${fmt(row.stopMs, 0)} ms`
+              : '') +
+            '\n',
         )
+        if (row.profile !== undefined) {
+          process.stderr.write(
+            `  server self time, top functions:\n    ${row.profile.join('\n    ')}\n`,
+          )
+        }
       }
     }
   }
   const loadAfter = loadavg()
 
   const verdicts: string[] = []
+  const storeName = (r: Row) => (r.store === 'on' ? 'the store' : 'the in-memory store')
   for (const r of rows.filter((r) => r.scenario.kind === 'keepalive')) {
     verdicts.push(
-      `- keep-alive ingest ≥ ${TARGET_RATE.toLocaleString('en-US')} events/s over ${r.transport}: ` +
+      `- keep-alive ingest ≥ ${TARGET_RATE.toLocaleString('en-US')} events/s with ${storeName(r)}, the log and a reader, over ${r.transport}: ` +
         `${r.rate >= TARGET_RATE ? 'met' : 'missed'} (${Math.round(r.rate).toLocaleString('en-US')})`,
     )
   }
   for (const r of rows.filter((r) => r.scenario.kind === 'paced')) {
     verdicts.push(
-      `- p99 < ${TARGET_P99_MS} ms at 1,000 events/s over ${r.transport}: ` +
+      `- p99 < ${TARGET_P99_MS} ms at 1,000 events/s with ${storeName(r)}, over ${r.transport}: ` +
         `${r.p99 < TARGET_P99_MS ? 'met' : 'missed'} (${fmt(r.p99, 3)} ms)`,
     )
   }
@@ -702,15 +924,30 @@ async function main(): Promise<void> {
           'Server (`--outputs stdout`, for comparison): `observatory serve --socket S --port 0 --quiet` in a child process,',
           'stdout to a file, no log, no reader. Client: this process, raw node:net sockets,',
         ]),
+    'Store: `on` = the default store (no `--db`: the database is at $XDG_STATE_HOME/hooks-observatory/events.db, with',
+    "XDG_STATE_HOME in the run's temporary directory); `memory` = `--no-db` (in memory; the CLI has no way to run",
+    'with no store at all). Every hook answer waits for the store’s group commit, as it waits for the log.',
     `a ~400-byte PreToolUse payload per event, ${WARMUP.toLocaleString('en-US')} warm-up events before each run (not measured, but checked).`,
     'Latency: first byte written (for `close`: connect) → whole response read, in milliseconds. `paced` sleeps between',
     'sends (timers have about 1 ms granularity, so a send may leave up to ~1 ms after its slot; that is not counted as latency).',
     'CPU: busy time during the measured run as a share of one core: the server process (all threads, and its main',
     'thread alone in parentheses) and the client (this process).',
-    '"exactly once": every event id of the run (warm-up included) is in the log (or stdout), and at the reader, exactly once.',
+    '"exactly once": every event id of the run (warm-up included) is in the log (or stdout), at the reader, and in the',
+    'store, exactly once (`on`: the database file read after the stop, its full-text index complete; `memory`: paged',
+    'out of /api/events before the stop).',
     '',
     table(rows),
     '',
+    ...(rows.some((r) => r.store === 'on')
+      ? [
+          'The database (store `on`): its size per stored event (warm-up included) after the stop and at the end of the',
+          'measured run, how many committed events the full-text index (built off the hot path, every 250 ms) had not',
+          'reached at that moment, and the stop (SIGINT → exit; the index is caught up at close).',
+          '',
+          storeTable(rows),
+          '',
+        ]
+      : []),
     `Targets${OUTPUTS === 'full' ? '' : ' (they are set for the full setup; shown here for comparison)'}:`,
     '',
     ...verdicts,
@@ -729,11 +966,15 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${report}`)
   const resultsDir = join(ROOT, 'bench', 'results')
   mkdirSync(resultsDir, { recursive: true })
-  const name = OUTPUTS === 'full' ? 'observatory-latest.md' : 'observatory-stdout-latest.md'
+  const suffix = STORE_MODES.includes('on') ? '' : '-memory'
+  const name = `observatory${OUTPUTS === 'full' ? '' : '-stdout'}${suffix}-latest.md`
   writeFileSync(join(resultsDir, name), report)
   process.stderr.write(`written to bench/results/${name}\n`)
   const failed = (r: Row) =>
-    r.errors > 0 || r.log !== 'ok' || (r.reader !== 'ok' && r.reader !== 'n/a')
+    r.errors > 0 ||
+    r.log !== 'ok' ||
+    (r.reader !== 'ok' && r.reader !== 'n/a') ||
+    r.storeCheck !== 'ok'
   if (rows.some(failed)) process.exitCode = 1
 }
 
