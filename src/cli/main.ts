@@ -14,12 +14,14 @@ Commands:
   install    add the observatory's hooks to Claude Code's settings
   query      read, filter and follow stored events or logs; --sessions for a live overview
   db         the store: import logs, info, prune
+  policy     check a policy file, or test what it answers to an event
+  audit      verify the hash chain of an audit log
   demo       the demo API of the seeds on this project's framework, documented at /docs
 
 Run "observatory <command> --help" for a command's options.
 `
 
-const COMMANDS = new Set(['serve', 'install', 'query', 'db', 'demo'])
+const COMMANDS = new Set(['serve', 'install', 'query', 'db', 'policy', 'audit', 'demo'])
 
 async function run(argv: string[]): Promise<number> {
   const first = argv[0]
@@ -66,6 +68,14 @@ async function run(argv: string[]): Promise<number> {
     case 'db': {
       const { runDb } = await import('./db.ts')
       return runDb(rest, io)
+    }
+    case 'policy': {
+      const { runPolicy } = await import('./policy.ts')
+      return runPolicy(rest, io)
+    }
+    case 'audit': {
+      const { runAudit } = await import('./audit.ts')
+      return runAudit(rest, io)
     }
     case 'demo': {
       const { runDemo } = await import('./demo.ts')
