@@ -160,6 +160,12 @@ export class ConnectionDriver {
       this.socket.destroy()
       return
     }
+    // The client closed its side while its request (read whole) is being answered: a handler that waits (a long
+    // poll, an approval held open) learns it through the request's signal, as node:http tells it. The answer is
+    // still written if it comes; the connection closes after it.
+    if (this.answering !== undefined && this.receiving === undefined) {
+      this.answering.abort(new Error('client closed the connection'))
+    }
     this.conn.receiveData(EMPTY)
     this.process()
   }

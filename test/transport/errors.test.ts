@@ -165,6 +165,31 @@ describe('clients that vanish', { timeout: 60_000 }, () => {
     assert.equal((await other.response()).body.toString(), 'still here')
   })
 
+  it('a client that closes its side while its whole request is answered: the handler is told (signal)', async (t) => {
+    const h = new Harness(t)
+    let aborted = false
+    const { port } = await h.server(async (request) => {
+      if (request.path === '/ok') return { status: 200, body: 'still here' }
+      // A handler that holds the request open (a long poll, an approval waiting for a person).
+      await new Promise<void>((resolve) => {
+        request.signal.addEventListener('abort', () => {
+          aborted = true
+          resolve()
+        })
+      })
+      return { status: 200 }
+    })
+    const client = await h.client(port)
+    await client.write(get('/wait'))
+    await sleep(20)
+    client.socket.end() // FIN: what curl's --max-time does, from the server's side
+    await eventually(() => aborted, 'the handler to see the client leave')
+
+    const other = await h.client(port)
+    await other.write(get('/ok'))
+    assert.equal((await other.response()).body.toString(), 'still here')
+  })
+
   it('a client destroyed mid-head, or mid-response stream, never crashes the server', async (t) => {
     const h = new Harness(t)
     let streamStopped = false
