@@ -8,11 +8,14 @@
  * session is running a Bash call, one waits for permission to Edit, one delegated to a subagent whose first call
  * failed and now waits for input, one is thinking after an MCP call, one has ended. Chromium then opens the
  * board (light and dark), the session with the subagent, the stream and the charts, and writes
- * docs/images/dashboard-*.png. `--extra DIR` also writes a few more views into DIR, for checking by eye.
+ * docs/images/dashboard-*.png. The observatory runs with a policy and `--approve-from-page`: for the approvals
+ * screenshot, two permission requests are sent live and held open (one from the session waiting to Edit, one from
+ * a subagent) while the board shows them, then withdrawn when the observatory stops. `--extra DIR` also writes a few more views into DIR, for checking by eye.
  * Nothing leaves the machine: the observatory listens on 127.0.0.1, on a port of its own.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -352,16 +355,58 @@ function logOf(lines: Line[], now: number): string {
     .concat('\n')
 }
 
+/** The policy the screenshots' observatory runs with (the approvals panel names it). */
+const POLICY = `rules:
+  - name: no-rm
+    tool: Bash
+    match:
+      command: "/(^|\\\\s)rm\\\\s/"
+    action: deny
+    reason: destructive command
+  - name: tests-ok
+    tool: Bash
+    match:
+      command: "npm test*"
+    action: allow
+    reason: running the tests is routine
+  - name: read-ok
+    event: PermissionRequest
+    tool: Read
+    action: allow
+    reason: reading is fine
+`
+
 async function startObservatory(
   db: string,
   state: string,
 ): Promise<{ child: ChildProcess; origin: string }> {
+  const policy = join(state, 'policy.yaml')
+  writeFileSync(policy, POLICY)
+  mkdirSync(join(state, 'config'), { recursive: true })
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '--db', db, '--port', '0', '--quiet'],
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--db',
+      db,
+      '--port',
+      '0',
+      '--quiet',
+      '--policy',
+      policy,
+      '--audit',
+      join(state, 'audit.jsonl'),
+      '--approve-from-page',
+      '--approval-timeout',
+      '5m',
+    ],
     {
       cwd: ROOT,
-      env: { ...process.env, XDG_STATE_HOME: state },
+      // No user policy file: XDG_CONFIG_HOME is an empty directory.
+      env: { ...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: join(state, 'config') },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   )
@@ -375,6 +420,19 @@ async function startObservatory(
     child.on('exit', () => reject(new Error(`the observatory exited:\n${stderr}`)))
   })
   return { child, origin }
+}
+
+/**
+ * Send a PermissionRequest and leave it waiting (the observatory holds the request until someone decides); the
+ * request is dropped when the observatory stops.
+ */
+function holdPermissionRequest(origin: string, payload: Payload): void {
+  const request = http.request(`${origin}/hook?event=PermissionRequest`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+  })
+  request.on('error', () => {}) // the observatory stopped: the end of the screenshots
+  request.end(JSON.stringify({ hook_event_name: 'PermissionRequest', ...payload }))
 }
 
 async function shot(page: Page, file: string): Promise<void> {
@@ -441,6 +499,54 @@ async function main(): Promise<void> {
         await page.locator('.chart canvas').first().waitFor()
         await shot(page, 'dashboard-charts.png')
       }
+      await page.close()
+    }
+    // Approvals, last (the requests stay waiting until the observatory stops): the web-shop session's Edit, and
+    // a subagent's command in data-pipeline.
+    {
+      const page = await browser.newPage({
+        viewport: { width: 1360, height: 900 },
+        colorScheme: 'light',
+        reducedMotion: 'reduce',
+      })
+      holdPermissionRequest(origin, {
+        session_id: 'b78a5752-ff12-4640-9c8f-64329de6ee73',
+        transcript_path:
+          '/home/dev/.claude/projects/-home-dev-src-web-shop/b78a5752-ff12-4640-9c8f-64329de6ee73.jsonl',
+        cwd: '/home/dev/src/web-shop',
+        permission_mode: 'default',
+        tool_name: 'Edit',
+        tool_input: {
+          file_path: '/home/dev/src/web-shop/src/cart/Cart.tsx',
+          old_string:
+            'export function Cart({ items }: Props): JSX.Element {\n  const total = items.reduce((sum, item) => sum + item.price, 0)',
+          new_string:
+            'export function Cart({ items }: Props): React.JSX.Element {\n  const total = useMemo(\n    () => items.reduce((sum, item) => sum + item.price * item.quantity, 0),\n    [items],\n  )',
+          replace_all: false,
+        },
+      })
+      await page.waitForTimeout(700)
+      holdPermissionRequest(origin, {
+        session_id: 'c8ea7c94-2f65-447a-995c-18687c194ff5',
+        transcript_path:
+          '/home/dev/.claude/projects/-home-dev-src-data-pipeline/c8ea7c94-2f65-447a-995c-18687c194ff5.jsonl',
+        cwd: '/home/dev/src/data-pipeline',
+        permission_mode: 'acceptEdits',
+        agent_id: 'a91f03be7c2d4e58',
+        agent_type: 'general-purpose',
+        tool_name: 'Bash',
+        tool_input: {
+          command: 'psql "$STAGING_URL" -c "VACUUM (ANALYZE) import_rows"',
+          description: 'Vacuum the staging import table',
+        },
+      })
+      await page.goto(`${origin}/`)
+      await page.locator('.approval[data-state="pending"]').nth(1).waitFor()
+      await page
+        .locator('.approval[data-tool="Bash"] .approval-message')
+        .fill('Not on staging today, use the sample DB')
+      await page.locator('.chart canvas').first().waitFor()
+      await shot(page, 'dashboard-approvals.png')
       await page.close()
     }
     // `--extra DIR`: more views for checking by eye (the charts, a phone-sized window, the session in the dark).

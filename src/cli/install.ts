@@ -7,6 +7,7 @@
 import {
   ALL_EVENTS,
   type CommandIO,
+  DEFAULT_APPROVAL_HOOK_TIMEOUT,
   DEFAULT_BIND,
   DEFAULT_EVENTS,
   DEFAULT_HOOK_TIMEOUT,
@@ -56,6 +57,12 @@ Options:
   --bind ADDR          address for tcp/http (default: ${DEFAULT_BIND}); IPv6 literals allowed
   --timeout SECONDS    how long Claude Code waits for the observatory: the http hooks'
                        "timeout", curl's --max-time (default: ${DEFAULT_HOOK_TIMEOUT}; 1 to ${MAX_TIMEOUT})
+  --approvals          for serve --approve-from-page: the PermissionRequest hook waits up
+                       to ${DEFAULT_APPROVAL_HOOK_TIMEOUT} s while a person decides on the page; serve's
+                       --approval-timeout (default 60s) must stay below it
+  --permission-timeout SECONDS
+                       the PermissionRequest hook's timeout alone (1 to ${MAX_TIMEOUT}; implies
+                       --approvals); keep serve's --approval-timeout below it
   --events SET         default (${DEFAULT_EVENTS.length} events), all (${ALL_EVENTS.length}: every event a hook can observe
                        without changing Claude Code's behaviour) or comma-separated names;
                        +NAME / -NAME add to / remove from the default, or from what comes
@@ -79,11 +86,11 @@ function parsePort(text: string, source: string): number {
   return port
 }
 
-function parseTimeout(text: string): number {
+function parseTimeout(text: string, option = '--timeout'): number {
   const seconds = /^\d+$/.test(text) ? Number(text) : Number.NaN
   if (!(seconds >= 1 && seconds <= MAX_TIMEOUT)) {
     throw usageError(
-      `--timeout must be a whole number of seconds from 1 to ${MAX_TIMEOUT} (got '${text}')`,
+      `${option} must be a whole number of seconds from 1 to ${MAX_TIMEOUT} (got '${text}')`,
     )
   }
   return seconds
@@ -96,6 +103,7 @@ const VALUE_OPTIONS = new Set([
   '--port',
   '--bind',
   '--timeout',
+  '--permission-timeout',
   '--events',
 ])
 const DIRECTORY_OPTIONS = new Set(['--project', '--local'])
@@ -177,6 +185,8 @@ export function parseInstallArgs(
     port: { type: 'string' },
     bind: { type: 'string' },
     timeout: { type: 'string' },
+    approvals: { type: 'boolean' },
+    'permission-timeout': { type: 'string' },
     events: { type: 'string' },
     'list-events': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
@@ -230,6 +240,13 @@ export function parseInstallArgs(
   // --bind also matters to --uninstall: hooks on a non-local address are recognised by it.
   if (values.bind !== undefined) host = validateHost(values.bind)
   const timeout = values.timeout !== undefined ? parseTimeout(values.timeout) : DEFAULT_HOOK_TIMEOUT
+  // The PermissionRequest hook waits while a person decides: never shorter than the other hooks.
+  let permissionTimeout: number | undefined
+  if (values['permission-timeout'] !== undefined) {
+    permissionTimeout = parseTimeout(values['permission-timeout'], '--permission-timeout')
+  } else if (values.approvals === true) {
+    permissionTimeout = Math.max(DEFAULT_APPROVAL_HOOK_TIMEOUT, timeout)
+  }
 
   const selection: EventSelection =
     values.events !== undefined
@@ -238,7 +255,10 @@ export function parseInstallArgs(
   return {
     scope,
     projectDir: scope === 'global' ? undefined : taken.dir,
-    target: { transport, socketPath, host, port, timeout },
+    target:
+      permissionTimeout === undefined
+        ? { transport, socketPath, host, port, timeout }
+        : { transport, socketPath, host, port, timeout, permissionTimeout },
     events: selection.events,
     eventsGiven: values.events !== undefined,
     warnings: selection.warnings,

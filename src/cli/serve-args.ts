@@ -2,6 +2,8 @@
  * `observatory serve` arguments → ObservatoryOptions. Every mistake becomes a usage `UserError` whose message is
  * the one line the CLI prints (compatible with the original's wording where it has one, e.g. --tee).
  */
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   DB_ENV,
@@ -21,7 +23,13 @@ import {
   TOKEN_ENV,
   usageError,
 } from '../observatory/index.ts'
+import { DEFAULT_APPROVAL_HOOK_TIMEOUT } from '../observatory/install/index.ts'
 import { parseDuration } from './command.ts'
+
+/** How long a PermissionRequest waits for a person on the page (`--approval-timeout`). */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 60_000
+/** The longest wait: below Claude Code's longest hook timeout (600 s), with a margin for the answer. */
+const MAX_APPROVAL_TIMEOUT_MS = 590_000
 
 export const SERVE_HELP = `Usage: observatory serve [options]
 
@@ -54,6 +62,21 @@ Store (history, sessions and search; SQLite):
   --stale DURATION       a session thinking or running a tool with no event for this long
                          is shown as stale (default ${DEFAULT_STALE_MS / 60_000}m)
 
+Decisions (answers to PreToolUse and PermissionRequest; docs/policy.md):
+  --policy FILE          decide by this policy file (repeatable, merged in order); default:
+                         those of .claude/observatory-policy.yaml (project) and
+                         $XDG_CONFIG_HOME/hooks-observatory/policy.yaml that exist
+  --policy-mode MODE     enforce (default): send the decisions; shadow: decide and record
+                         them, but answer "no decision"
+  --approve-from-page    a PermissionRequest no rule decides waits for a person on the
+                         dashboard (Allow, Deny, Allow for this session)
+  --approval-timeout DURATION
+                         how long it waits before "no decision" (default ${DEFAULT_APPROVAL_TIMEOUT_MS / 1000}s); keep it
+                         below the PermissionRequest hook's timeout (observatory install
+                         --approvals sets ${DEFAULT_APPROVAL_HOOK_TIMEOUT} s)
+  --audit FILE           the decisions' hash-chained audit log (default
+                         $XDG_STATE_HOME/hooks-observatory/audit.jsonl or ~/.local/state/…)
+
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
   --token TOKEN          require "Authorization: Bearer TOKEN" on TCP (default $${TOKEN_ENV})
@@ -65,11 +88,15 @@ Engine:
   -h, --help             this help
 `
 
-/** Parse `serve` arguments. `env` supplies the environment variables; `warn` receives non-fatal notices. */
+/**
+ * Parse `serve` arguments. `env` supplies the environment variables; `warn` receives non-fatal notices; `where`
+ * is where the default policy files are looked for.
+ */
 export function parseServeArgs(
   argv: string[],
   env: NodeJS.ProcessEnv,
   warn: (message: string) => void,
+  where: { cwd: string; home: string } = { cwd: process.cwd(), home: homedir() },
 ): ObservatoryOptions | 'help' {
   let values: ReturnType<typeof parse>['values']
   try {
@@ -138,6 +165,28 @@ export function parseServeArgs(
   if (token !== undefined && token.length === 0)
     throw usageError('Error: --token must not be empty')
 
+  const policyFiles = values.policy ?? []
+  if (policyFiles.some((file) => file === '')) throw usageError('Error: --policy needs a path')
+  const policyMode = values['policy-mode'] ?? 'enforce'
+  if (policyMode !== 'enforce' && policyMode !== 'shadow') {
+    throw usageError(`Error: --policy-mode must be enforce or shadow, not "${policyMode}"`)
+  }
+  const approveFromPage = values['approve-from-page'] === true
+  if (values['approval-timeout'] !== undefined && !approveFromPage) {
+    throw usageError('Error: --approval-timeout requires --approve-from-page')
+  }
+  const approvalTimeoutMs =
+    values['approval-timeout'] === undefined
+      ? DEFAULT_APPROVAL_TIMEOUT_MS
+      : parseDurationOption(values['approval-timeout'], '--approval-timeout', false)
+  if (approvalTimeoutMs > MAX_APPROVAL_TIMEOUT_MS) {
+    throw usageError(
+      `Error: --approval-timeout must be under ${MAX_APPROVAL_TIMEOUT_MS / 1000}s (it must stay below the hook's timeout, at most 600 s), not "${values['approval-timeout']}"`,
+    )
+  }
+  if (values.audit === '') throw usageError('Error: --audit needs a path')
+  const auditPath = values.audit ?? join(dirname(defaultStorePath(env, where.home)), 'audit.jsonl')
+
   return {
     socket: socket === undefined ? undefined : { path: socket, mode },
     tcp: port === undefined ? undefined : { port, host: values.bind ?? DEFAULT_BIND },
@@ -166,6 +215,16 @@ export function parseServeArgs(
     trace: values.trace === true,
     store: { path: dbPath, retainMs, fsync: values.fsync === true },
     staleAfterMs,
+    decisions: {
+      policyFiles,
+      mode: policyMode,
+      approveFromPage,
+      approvalTimeoutMs,
+      auditPath,
+      cwd: where.cwd,
+      home: where.home,
+      env,
+    },
   }
 }
 
@@ -197,6 +256,11 @@ function parse(argv: string[]) {
       'no-db': { type: 'boolean' },
       retain: { type: 'string' },
       stale: { type: 'string' },
+      policy: { type: 'string', multiple: true },
+      'policy-mode': { type: 'string' },
+      'approve-from-page': { type: 'boolean' },
+      'approval-timeout': { type: 'string' },
+      audit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -42,6 +42,24 @@ export async function runServe(argv: string[]): Promise<number> {
         : `Store: ${store.path} (${store.info().events} events${kept})`,
     )
   }
+  const governance = running.governance
+  if (governance === undefined) {
+    message('Policy: none')
+  } else {
+    const { policyFiles, rules, mode } = governance
+    message(
+      policyFiles.length === 0
+        ? 'Policy: none'
+        : `Policy: ${policyFiles.join(', ')} (${rules} rule${rules === 1 ? '' : 's'}, ${mode})`,
+    )
+    if (governance.approvalTimeoutMs !== undefined) {
+      message(
+        `Approvals from the page: on, up to ${formatSeconds(governance.approvalTimeoutMs)} each ` +
+          '(install the hooks with --approvals so that Claude Code waits longer)',
+      )
+    }
+    message(`Audit log: ${governance.auditPath}`)
+  }
   const tcp = running.addresses.find((a) => a.transport === 'tcp')
   if (tcp !== undefined && tcp.transport === 'tcp') {
     const base = `http://${tcp.family === 'IPv6' ? `[${tcp.host}]` : tcp.host}:${tcp.port}`
@@ -58,4 +76,9 @@ export async function runServe(argv: string[]): Promise<number> {
   process.once('SIGINT', () => process.exit(130))
   await running.close()
   return 0
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`
 }

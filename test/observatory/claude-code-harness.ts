@@ -17,7 +17,12 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { type FakeAnthropic, type Script, startFakeAnthropic } from './fake-anthropic.ts'
+import {
+  type FakeAnthropic,
+  type FakeOptions,
+  type Script,
+  startFakeAnthropic,
+} from './fake-anthropic.ts'
 import { CLI, eventually, type Observatory, startCli, tempDir } from './helpers.ts'
 
 /** How long one `claude -p` run may take before it is killed. */
@@ -194,12 +199,20 @@ export interface SessionOptions {
   args?: string[]
   /** The fake API's script; without it, its default scenario (Bash `echo hello-from-fake`, then "done"). */
   script?: Script
+  /** Awaited by the fake API before it answers each Messages request (fake-anthropic.ts, `beforeAnswer`). */
+  beforeAnswer?: FakeOptions['beforeAnswer']
   /** Called with the project directory before Claude Code starts (to create files in it). */
   prepare?: (project: string) => void
   /** Called with the observatory just before Claude Code starts (to watch it while the session runs). */
   watch?: (obs: Observatory) => void
   /** Events to wait for once `claude` has exited. */
   required?: readonly string[]
+  /** More `observatory serve` arguments (`--policy FILE`, `--approve-from-page`…), after the listeners and store. */
+  serve?: string[]
+  /** More environment for `observatory serve` (e.g. `XDG_CONFIG_HOME`, so the user's policy file is not read). */
+  serveEnv?: Record<string, string | undefined>
+  /** More `observatory install` arguments (e.g. `--approvals`). */
+  install?: string[]
 }
 
 /** What one run left behind. */
@@ -263,10 +276,15 @@ export async function runClaudeSession(
   const socket = join(dir, 'in.sock')
 
   const db = join(dir, 'events.db')
-  const obs = await startCli(t, ['--socket', socket, '--port', '0', '--db', db])
-  const fake = await startFakeAnthropic(
-    options.script === undefined ? {} : { script: options.script },
+  const obs = await startCli(
+    t,
+    ['--socket', socket, '--port', '0', '--db', db, ...(options.serve ?? [])],
+    options.serveEnv === undefined ? {} : { env: options.serveEnv },
   )
+  const fake = await startFakeAnthropic({
+    ...(options.script === undefined ? {} : { script: options.script }),
+    ...(options.beforeAnswer === undefined ? {} : { beforeAnswer: options.beforeAnswer }),
+  })
   t.after(() => fake.close())
 
   const target =
@@ -286,6 +304,7 @@ export async function runClaudeSession(
       transport,
       ...target,
       ...events,
+      ...(options.install ?? []),
     ],
     { cwd: projectDir, env: { PATH: process.env.PATH, HOME: home }, ms: 60_000 },
   )

@@ -161,6 +161,12 @@ export interface FakeAnthropic {
 export interface FakeOptions {
   /** Scripted answers; without it, the default scenario described in the module comment. */
   script?: Script
+  /**
+   * Awaited before each `POST /v1/messages` request is answered (after the script chose the answer): to act at a
+   * precise point of the conversation, e.g. stop the observatory before Claude Code runs the tool it is about to
+   * be told to call. A rejection is ignored (the answer still goes).
+   */
+  beforeAnswer?: (request: MessagesRequest) => Promise<void> | void
 }
 
 function isObject(value: unknown): value is Json {
@@ -402,6 +408,22 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown): voi
   res.end(data)
 }
 
+/** Send a chosen answer: streamed (server-sent events) or as one JSON message, as the request asked. */
+function sendAnswer(res: http.ServerResponse, body: Json, answer: Answer, id: number): void {
+  if (body.stream === true) {
+    const data = messageEvents(body, answer, id)
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      'Content-Length': Buffer.byteLength(data),
+      'request-id': 'req_fake',
+    })
+    res.end(data)
+  } else {
+    sendJson(res, 200, messageJson(body, answer, id))
+  }
+}
+
 /** Start the fake API on 127.0.0.1, an ephemeral port. */
 export async function startFakeAnthropic(options: FakeOptions = {}): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = []
@@ -473,23 +495,21 @@ export async function startFakeAnthropic(options: FakeOptions = {}): Promise<Fak
             .filter((b) => b.type === 'tool_use')
             .map((b) => String(b.name))
         }
-        if (body.stream === true) {
-          const data = messageEvents(body, answer, id)
-          res.writeHead(200, {
-            'Content-Type': 'text/event-stream',
-            'Cache-Control': 'no-cache',
-            'Content-Length': Buffer.byteLength(data),
-            'request-id': 'req_fake',
-          })
-          res.end(data)
+        const send = (): void => sendAnswer(res, body, answer, id)
+        if (options.beforeAnswer === undefined) {
+          send()
         } else {
-          sendJson(res, 200, messageJson(body, answer, id))
+          Promise.resolve()
+            .then(() => options.beforeAnswer?.(describe(body, index)))
+            .catch(() => {})
+            .then(send)
         }
         return
       }
       sendJson(res, 200, {})
     })
   })
+
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -25,13 +25,20 @@ import {
   SessionModel,
   type SessionState,
   type SessionSummary,
+  type ToolCall,
 } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
+import type { StoredDecision } from '../store/store.ts'
 
 export interface ApiOptions {
   model: SessionModel
   store: Store | undefined
   staleAfterMs: number
+  /**
+   * Decisions are on (a policy or approvals from the page): every tool call of `GET /api/sessions/{id}` gets
+   * `decision` (null when none). Off, only the calls of sessions with stored decisions get it.
+   */
+  decisions?: boolean
   /** The clock (tests pass their own). */
   now?: () => number
 }
@@ -211,6 +218,22 @@ export function replaySession(
   return model.detail(sessionId, now)
 }
 
+/**
+ * Each call gets `decision`: the last decision stored for it (by `tool_use_id`: PreToolUse's own, a
+ * PermissionRequest's linked call), or null.
+ */
+function withDecisions(calls: ToolCall[], decisions: readonly StoredDecision[]): void {
+  const last = new Map<string, StoredDecision>()
+  for (const d of decisions) if (d.tool_use_id !== null) last.set(d.tool_use_id, d)
+  for (const call of calls) {
+    const d = last.get(call.tool_use_id)
+    call.decision =
+      d === undefined
+        ? null
+        : { action: d.action, decided_by: d.decided_by, mode: d.mode, reason: d.reason }
+  }
+}
+
 /** Registers the API routes on `app`. */
 export function registerApi(app: App, options: ApiOptions): void {
   const { model, store, staleAfterMs } = options
@@ -279,6 +302,13 @@ export function registerApi(app: App, options: ApiOptions): void {
           ? model.detail(id, at)
           : (replaySession(store, id, staleAfterMs, at) ?? model.detail(id, at))
       if (detail === undefined) throw new HttpError(404, 'no such session')
+      if (store !== undefined) {
+        const decisions = store.decisions(id)
+        // Where nothing is ever decided, the calls stay as they were (no `decision` key).
+        if (options.decisions === true || decisions.length > 0) {
+          withDecisions(detail.tool_calls, decisions)
+        }
+      }
       // The live model knows what the stored events alone cannot (a summary restored after a restart).
       const live = model.summary(id, at)
       return live === undefined ? detail : { ...detail, ...live }
@@ -292,7 +322,26 @@ export function registerApi(app: App, options: ApiOptions): void {
           properties: {
             ...SUMMARY_SCHEMA.properties,
             turns: { type: 'array', items: { type: 'object' } },
-            tool_calls: { type: 'array', items: { type: 'object' } },
+            tool_calls: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  decision: {
+                    type: ['object', 'null'],
+                    description:
+                      'the last decision on the call (a rule or a person, on its PreToolUse or its PermissionRequest); ' +
+                      'present when decisions are on or the session has some',
+                    properties: {
+                      action: { type: 'string', description: 'allow, deny, ask, defer, or none' },
+                      decided_by: { type: 'string' },
+                      mode: { type: 'string', enum: ['enforce', 'shadow'] },
+                      reason: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
             subagents: { type: 'array', items: { type: 'object' } },
           },
         },

@@ -45,6 +45,19 @@ export interface HookTarget {
    * {@link DEFAULT_HOOK_TIMEOUT}.
    */
   timeout?: number
+  /**
+   * The same for the PermissionRequest hook alone (`--approvals`): it waits while a person decides on the page,
+   * so it needs longer than `serve --approval-timeout`. Absent: `timeout`.
+   */
+  permissionTimeout?: number
+}
+
+/** The timeout of `event`'s hook (see {@link HookTarget.timeout}). */
+export function hookTimeout(target: HookTarget, event: string): number | undefined {
+  if (event === 'PermissionRequest' && target.permissionTimeout !== undefined) {
+    return target.permissionTimeout
+  }
+  return target.timeout
 }
 
 /** The events installed by default, in the order they are added (from the events catalogue). */
@@ -64,6 +77,12 @@ export const EVENT_MATCHERS: Readonly<Record<string, string>> = Object.freeze(
 
 /** How long Claude Code waits for the observatory, in seconds, unless `--timeout` says otherwise. */
 export const DEFAULT_HOOK_TIMEOUT = 3
+
+/**
+ * The PermissionRequest hook's timeout with `--approvals`, in seconds: longer than `serve --approval-timeout`'s
+ * default (60 s), so that the observatory answers ("no decision") before Claude Code gives up on the hook.
+ */
+export const DEFAULT_APPROVAL_HOOK_TIMEOUT = 75
 
 /** Characters that never need quoting in a POSIX shell word. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
@@ -93,7 +112,7 @@ export function hookUrl(target: HookTarget, event: string): string {
 export function hookCommand(target: HookTarget, event: string): string {
   const socket =
     target.transport === 'unix' ? `--unix-socket ${shellQuote(target.socketPath)} ` : ''
-  const maxTime = target.timeout ?? DEFAULT_HOOK_TIMEOUT
+  const maxTime = hookTimeout(target, event) ?? DEFAULT_HOOK_TIMEOUT
   return (
     `curl -s --connect-timeout 0.5 --max-time ${maxTime} ${socket}` +
     `-X POST -H 'Content-Type: application/json' -d @- '${hookUrl(target, event)}' || true`
@@ -115,7 +134,8 @@ export function hookEntry(target: HookTarget, event: string): JsonObject {
       ['type', 'http'],
       ['url', hookUrl(target, event)],
     ])
-    if (target.timeout !== undefined) hook.set('timeout', JsonNumber.of(target.timeout))
+    const timeout = hookTimeout(target, event)
+    if (timeout !== undefined) hook.set('timeout', JsonNumber.of(timeout))
     return hook
   }
   return new JsonObject([

@@ -23,6 +23,7 @@ export {
 export { unifiedDiff } from './diff.ts'
 export { type EventSelection, eventTable, selectEvents } from './events.ts'
 export {
+  DEFAULT_APPROVAL_HOOK_TIMEOUT,
   DEFAULT_EVENTS,
   DEFAULT_HOOK_TIMEOUT,
   EVENT_MATCHERS,
@@ -30,6 +31,7 @@ export {
   hookCommand,
   hookEntry,
   hookGroup,
+  hookTimeout,
   hookUrl,
   installHooks,
   isObservatoryCommand,

@@ -72,7 +72,12 @@ async function chooseScope(
 }
 
 function describeTarget(target: HookTarget, events: readonly string[]): string {
-  const timeout = target.timeout === undefined ? '' : `, timeout ${target.timeout} s`
+  const permission =
+    target.permissionTimeout !== undefined && events.includes('PermissionRequest')
+      ? `PermissionRequest ${target.permissionTimeout} s, for approvals from the page`
+      : ''
+  let timeout = target.timeout === undefined ? '' : `, timeout ${target.timeout} s`
+  if (permission !== '') timeout += timeout === '' ? `, ${permission}` : ` (${permission})`
   switch (target.transport) {
     case 'unix':
       return `curl through Unix socket ${target.socketPath}${timeout}`

@@ -1,7 +1,9 @@
 /**
  * The observatory's routes, on this project's framework.
  *
- *   POST <any path>?event=NAME   a hook event: enrich, encode once, publish to every sink, then 200 (empty body)
+ *   POST <any path>?event=NAME   a hook event: enrich, encode once, publish to every sink, then 200 (empty body;
+ *                                for PreToolUse and PermissionRequest, the policy's or a person's decision:
+ *                                decisions.ts)
  *   GET  /health                 {"status":"ok"}
  *   GET  /stats                  uptime, events per type and per second, top tools, readers
  *   GET  /                       the dashboard (live-page.ts; the bundle in dist/web/): the sessions board, and
@@ -9,17 +11,20 @@
  *   GET  /assets/{file}          the dashboard's bundle (hashed names, immutable); /favicon.svg
  *   GET  /events                 the live stream behind it (Server-Sent Events, one JSON line per event; a
  *                                reconnecting client's Last-Event-ID is honoured from the store)
- *   GET  /api/...                sessions, events, tools (api/routes.ts), the events timeline (api/timeline.ts);
- *                                /docs and /openapi.json describe them
+ *   GET  /api/...                sessions, events, tools (api/routes.ts), the events timeline (api/timeline.ts),
+ *                                approvals and the policy (api/approvals.ts); /docs and /openapi.json describe them
  *
  * The 200 for a hook is sent only after the lossless sinks (stdout, the log file) accepted the line and the store
  * committed it: an acknowledged event has been written. Readers and live pages are fed without being waited for.
  */
+import { performance } from 'node:perf_hooks'
 import { App, type Context, HttpError, type Middleware } from '../../framework/index.ts'
 import type { Logger, RejectInfo, Request, Response } from '../../transport/index.ts'
 import { RequestBodyError } from '../../transport/index.ts'
+import { type PolicyInfo, registerApprovals } from '../api/approvals.ts'
 import { registerApi, registerTimeline } from '../api/index.ts'
 import { encodeJson } from '../encoding/index.ts'
+import { type Decisions, NO_DECISION } from './decisions.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
@@ -40,6 +45,10 @@ export interface ObservatoryAppOptions extends GuardOptions {
   accessLog?: ((line: string) => void) | undefined
   /** Counters the app adds to /stats (readers, dropped lines…). */
   extraStats?: () => Record<string, unknown>
+  /** Decisions on PreToolUse and PermissionRequest (absent: every hook gets the empty body). */
+  decisions?: Decisions | undefined
+  /** What `GET /api/policy` says (absent: no policy). */
+  policyInfo?: (() => PolicyInfo) | undefined
   logger?: Logger
 }
 
@@ -56,15 +65,11 @@ export interface ObservatoryApp {
   onReject(info: RejectInfo): void
 }
 
-const EMPTY_JSON_200: Response = Object.freeze({
-  status: 200,
-  headers: Object.freeze([Object.freeze(['Content-Type', 'application/json'] as const)]),
-  body: '',
-})
-
 export function createObservatoryApp(options: ObservatoryAppOptions): ObservatoryApp {
   const app = new App({ bodyLimit: options.maxBodySize, logger: options.logger })
   const { hub, stats, recorder } = options
+  const decisions = options.decisions?.active === true ? options.decisions : undefined
+  const approvals = decisions?.approvals
   const live = new Set<() => void>()
 
   if (options.accessLog !== undefined) app.use(accessLog(options.accessLog))
@@ -72,10 +77,21 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
 
   app.get('/health', () => ({ status: 'ok' }), { summary: 'Liveness check', tags: ['observatory'] })
 
-  app.get('/stats', () => ({ ...stats.snapshot(), ...options.extraStats?.() }), {
-    summary: 'Uptime, events per type and per second, top tools, readers',
-    tags: ['observatory'],
-  })
+  app.get(
+    '/stats',
+    () => ({
+      ...stats.snapshot(),
+      ...options.extraStats?.(),
+      decisions:
+        decisions === undefined
+          ? null
+          : { ...decisions.counters, pendingApprovals: approvals?.size ?? 0 },
+    }),
+    {
+      summary: 'Uptime, events per type and per second, top tools, readers, decisions',
+      tags: ['observatory'],
+    },
+  )
 
   const dashboard = new Dashboard()
   const page = () => dashboard.page()
@@ -106,13 +122,14 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     },
     { hidden: true },
   )
-  app.get('/events', (c) => liveStream(c, hub, live, recorder.store), {
+  app.get('/events', (c) => liveStream(c, hub, live, recorder.store, approvals), {
     summary: 'Live events (Server-Sent Events)',
     tags: ['live'],
   })
 
   const ingest = async (c: Context): Promise<Response> => {
     const request = c.req
+    const started = decisions === undefined ? 0 : performance.now()
     let body: Uint8Array
     try {
       body = await request.body(options.maxBodySize)
@@ -140,7 +157,19 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     })
     if (recorded.committed !== undefined) await Promise.all([published, recorded.committed])
     else await published
-    return EMPTY_JSON_200
+    if (decisions === undefined) return NO_DECISION
+    if (event !== 'PreToolUse' && event !== 'PermissionRequest') {
+      decisions.observe(event, recorded.event)
+      return NO_DECISION
+    }
+    return decisions.answer({
+      name: event,
+      event: recorded.event,
+      started,
+      eventId: recorded.id,
+      toolUseId: recorded.toolUseId,
+      signal: () => request.signal,
+    })
   }
   // The original accepts a hook on any path; /hook is what every config uses.
   app.post('/{*path}', ingest, {
@@ -152,8 +181,21 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     model: recorder.model,
     store: recorder.store,
     staleAfterMs: recorder.model.staleAfterMs,
+    decisions: decisions !== undefined,
   })
   registerTimeline(app, { store: recorder.store })
+  registerApprovals(app, {
+    approvals,
+    policy:
+      options.policyInfo ??
+      (() => ({
+        mode: 'enforce',
+        files: [],
+        rules: 0,
+        error: null,
+        approvals: { enabled: false, timeout_ms: null },
+      })),
+  })
   app.docs({
     title: 'Claude Code hooks observatory',
     info: {

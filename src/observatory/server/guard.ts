@@ -83,7 +83,8 @@ export const TOKEN_COOKIE = 'observatory_token'
 /**
  * The cookie's value for `token`: an HMAC of it, never the token itself. Browsers send a host's cookies to every
  * port of that host (RFC 6265 §8.5), so any other server on 127.0.0.1 that the user opens sees this cookie; the
- * token would let that server POST events here, the HMAC only opens what the cookie opens (reads, same-origin).
+ * token would let that server POST events here, the HMAC only opens what the cookie opens (reads, and a
+ * same-origin page's decision on an approval).
  */
 export function tokenCookieValue(token: string): string {
   return createHmac('sha256', token).update('observatory dashboard cookie v1').digest('base64url')
@@ -166,6 +167,23 @@ export function sameOriginRequest(request: RequestOrigin): boolean {
   }
 }
 
+/**
+ * May the dashboard's cookie stand in for the token on this write? Only for a person's decision on an approval
+ * (`POST /api/approvals/{id}`), and only from a page of the observatory's own origin, positively so: the browser's
+ * `Origin` must be there (browsers send it with every POST; {@link sameOriginRequest} has checked it is exactly
+ * ours) and `Sec-Fetch-Site`, when sent, must be `same-origin`. A request with neither header (curl holding a
+ * stolen cookie, say) is not a page's and needs the bearer token.
+ */
+export function cookieMayWrite(request: RequestOrigin & { path: string }): boolean {
+  if (request.method !== 'POST' || !APPROVAL_DECISION.test(request.path)) return false
+  if (request.origin === undefined || request.origin.trim() === '') return false
+  const site = request.fetchSite?.trim().toLowerCase()
+  return site === undefined || site === 'same-origin'
+}
+
+/** `POST /api/approvals/{id}`: one path segment after the collection. */
+const APPROVAL_DECISION = /^\/api\/approvals\/[^/]+$/
+
 function isNavigation(request: RequestOrigin): boolean {
   const dest = request.fetchDest?.trim().toLowerCase()
   return (
@@ -203,8 +221,9 @@ export interface GuardOptions {
  *   send a header with its navigations, EventSource and fetches, so it gets a cookie instead, as Jupyter does:
  *   `GET <any page>?token=T` with the right token sets {@link TOKEN_COOKIE} (HttpOnly, SameSite=Strict) and
  *   redirects (303) to the same URL without the token; a wrong one gets a 401 page and no cookie. The cookie is
- *   accepted in place of the header for GET and HEAD only (reads), after the Host and origin checks above, which
- *   are unchanged; hooks (POST) always need the header.
+ *   accepted in place of the header for GET and HEAD (reads), and for one write: a person's decision on an
+ *   approval (`POST /api/approvals/{id}`) sent by a page of this origin ({@link cookieMayWrite}); always after the
+ *   Host and origin checks above, which are unchanged. Hooks (POST) always need the header.
  */
 export function tcpGuard(options: GuardOptions): Middleware {
   const hostOk = hostChecker(options.allowHosts, options.bindAddress)
@@ -226,15 +245,15 @@ export function tcpGuard(options: GuardOptions): Middleware {
         403,
       )
     }
-    const sameOrigin = sameOriginRequest({
+    const from: RequestOrigin = {
       method: req.method,
       host,
       origin: headers.get('origin'),
       fetchSite: headers.get('sec-fetch-site'),
       fetchMode: headers.get('sec-fetch-mode'),
       fetchDest: headers.get('sec-fetch-dest'),
-    })
-    if (!sameOrigin) {
+    }
+    if (!sameOriginRequest(from)) {
       return c.json(
         { error: 'Forbidden', message: 'requests from other origins are not accepted' },
         403,
@@ -261,7 +280,7 @@ export function tcpGuard(options: GuardOptions): Middleware {
     if (
       !isHealthCheck(req) &&
       !tokenOk(headers.get('authorization')) &&
-      !(read && cookieOk(headers.get('cookie')))
+      !((read || cookieMayWrite({ ...from, path: req.path })) && cookieOk(headers.get('cookie')))
     ) {
       return unauthorized(c)
     }

@@ -4,7 +4,13 @@
 import type { Context } from '../../framework/index.ts'
 import type { Response } from '../../transport/index.ts'
 import type { Store } from '../store/index.ts'
+import type { ApprovalListener } from './approvals.ts'
 import type { EventHub } from './hub.ts'
+
+/** Where the stream hears of approvals (`Approvals`). */
+export interface ApprovalFeed {
+  subscribe(listener: ApprovalListener): () => void
+}
 
 /** Lines waiting for one client before it is behind. */
 const MAX_QUEUED = 1000
@@ -21,6 +27,12 @@ const REPLAY_PAGE = 500
  * 1000 lines waiting) catches up from the store the same way; without a store it loses lines, announced with an
  * `event: dropped` whose data is how many. Either way it never slows the hub.
  *
+ * With approvals from the page, changes to the approvals come as named events, `event: approval` with data
+ * `{"type":"pending"|"resolved"|"expired"|"withdrawn","approval":{…}}` and no `id:` (so they never move the
+ * client's Last-Event-ID, and are not replayed: a page that (re)connects reads `GET /api/approvals`). They have a
+ * queue of their own, which a catch-up from the store does not clear (at most 1000 waiting; beyond, the oldest
+ * go).
+ *
  * `live` holds a function that ends each open stream (shutdown ends them all: they would otherwise hold the server
  * open); a stream adds itself and removes itself when it ends.
  */
@@ -29,8 +41,11 @@ export function liveStream(
   hub: EventHub,
   live: Set<() => void>,
   store?: Store | undefined,
+  approvals?: ApprovalFeed | undefined,
 ): Response {
   const queue: { line: string; id: number | undefined }[] = []
+  /** `event: approval` blocks waiting to be sent. */
+  const named: string[] = []
   let wake: (() => void) | undefined
   let ended = false
   let dropped = 0
@@ -61,6 +76,11 @@ export function liveStream(
     },
     { onEnd: end },
   )
+  const unsubscribeApprovals = approvals?.subscribe((type, approval) => {
+    if (named.length >= MAX_QUEUED) named.shift()
+    named.push(`event: approval\ndata: ${JSON.stringify({ type, approval })}\n\n`)
+    wake?.()
+  })
   live.add(end)
   c.req.signal.addEventListener('abort', end, { once: true })
 
@@ -88,14 +108,16 @@ export function liveStream(
           yield* catchUp(store)
           continue
         }
-        if (queue.length === 0 && dropped === 0) {
+        if (queue.length === 0 && dropped === 0 && named.length === 0) {
           const heartbeat = setTimeout(() => wake?.(), 15_000)
           await new Promise<void>((resolve) => {
             wake = resolve
           })
           clearTimeout(heartbeat)
           wake = undefined
-          if (queue.length === 0 && dropped === 0 && !behind && !ended) yield ': keep-alive\n\n'
+          if (queue.length === 0 && dropped === 0 && named.length === 0 && !behind && !ended) {
+            yield ': keep-alive\n\n'
+          }
           continue
         }
         let chunk = ''
@@ -113,10 +135,12 @@ export function liveStream(
           cursor = id
           chunk += `id: ${id}\ndata: ${line.trimEnd()}\n\n`
         }
+        for (const block of named.splice(0)) chunk += block
         if (chunk !== '') yield chunk
       }
     } finally {
       subscription.unsubscribe()
+      unsubscribeApprovals?.()
       live.delete(end)
     }
   }

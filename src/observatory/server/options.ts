@@ -30,4 +30,27 @@ export interface ObservatoryOptions {
   store?: { path: string; retainMs: number; fsync: boolean } | undefined
   /** A session thinking or running a tool with no event for this long is `stale`. */
   staleAfterMs: number
+  /**
+   * Decisions on PreToolUse and PermissionRequest (server/decisions.ts). Absent: none (every hook gets the empty
+   * body), as before policies.
+   */
+  decisions?: DecisionOptions | undefined
+}
+
+/** `--policy`, `--policy-mode`, `--approve-from-page`, `--approval-timeout`, `--audit`. */
+export interface DecisionOptions {
+  /** `--policy FILE…` as given (relative to the working directory); empty: the default files that exist. */
+  policyFiles: readonly string[]
+  /** enforce: decisions are sent; shadow: decided and recorded, the usual empty body sent. */
+  mode: 'enforce' | 'shadow'
+  /** A PermissionRequest no rule decided waits for a person on the page. */
+  approveFromPage: boolean
+  /** How long it waits (then: no decision, Claude Code asks in the terminal). */
+  approvalTimeoutMs: number
+  /** The audit log (opened only when a policy or approvals are on). */
+  auditPath: string
+  /** Where the default policy files are looked for. */
+  cwd: string
+  home: string
+  env: Readonly<Record<string, string | undefined>>
 }

@@ -7,7 +7,12 @@
  * millisecond: `_ts` on the line keeps the original's whole seconds).
  */
 import type { JsonObject } from '../encoding/index.ts'
-import { type HookEvent, hookEventFromJson, SessionModel } from '../sessions/index.ts'
+import {
+  type ApplyResult,
+  type HookEvent,
+  hookEventFromJson,
+  SessionModel,
+} from '../sessions/index.ts'
 import type { EventFields, Store } from '../store/index.ts'
 
 /** Sessions replayed from their events at start (the others are restored from their stored summaries). */
@@ -17,6 +22,13 @@ export interface Recorded {
   id: number
   /** Settles once the store committed the event; undefined without a store. */
   committed: Promise<void> | undefined
+  /** The event as the session model read it (the keys it reads: tool_input, cwd, permission_mode…). */
+  event: HookEvent
+  /**
+   * The call the event is about: its `tool_use_id`, or for a PermissionRequest (which has none) the running call
+   * the session model linked it to; null when there is none.
+   */
+  toolUseId: string | null
 }
 
 export class Recorder {
@@ -60,8 +72,9 @@ export class Recorder {
     const time = ts.getTime()
     const event = hookEventFromJson(enriched)
     const result = this.model.apply(event, time)
+    const toolUseId = callOf(event, name, result, time)
     const store = this.store
-    if (store === undefined) return { id: this.#nextId++, committed: undefined }
+    if (store === undefined) return { id: this.#nextId++, committed: undefined, event, toolUseId }
     const appended = store.append(line, fieldsOf(event, time, name))
     this.#nextId = appended.id + 1
     if (result.session_id !== '') {
@@ -69,8 +82,20 @@ export class Recorder {
       if (summary !== undefined) store.putSession(summary)
       for (const call of result.tool_calls) store.putToolCall(call)
     }
-    return { id: appended.id, committed: appended.committed }
+    return { id: appended.id, committed: appended.committed, event, toolUseId }
   }
+}
+
+/** The event's `tool_use_id`; for a PermissionRequest, the call it was just linked to (requested now, open). */
+function callOf(event: HookEvent, name: string, result: ApplyResult, time: number): string | null {
+  if (name !== 'PermissionRequest') return stringOrNull(event.tool_use_id)
+  for (const call of result.tool_calls) {
+    const permission = call.permission
+    if (permission !== null && permission.requested === time && permission.resolved === null) {
+      return call.tool_use_id
+    }
+  }
+  return null
 }
 
 function fieldsOf(event: HookEvent, ts: number, name: string): EventFields {

@@ -1,9 +1,10 @@
 /**
  * Start the observatory: sinks, hub, statistics, the application, and its listeners; stop it in the right order.
  *
- * Shutdown order matters for "no lost events": stop accepting connections, end the live-page streams (they would
- * hold the server open forever), let in-flight hooks finish (they still publish into open sinks), and only then
- * flush and close the sinks.
+ * Shutdown order matters for "no lost events": answer the hooks waiting for a person ("no decision": Claude Code
+ * asks in the terminal), stop accepting connections, end the live-page streams (they would hold the server open
+ * forever), let in-flight hooks finish (they still publish into open sinks), and only then flush and close the
+ * sinks, the store and the audit log.
  */
 import {
   createServer,
@@ -15,9 +16,13 @@ import {
 } from '../../transport/index.ts'
 import { encodeJsonPretty, encodeYaml, parseJson } from '../encoding/index.ts'
 import { UserError } from '../errors.ts'
+import { decisionBody, PolicyWatcher, policyFiles } from '../policy/index.ts'
 import { type LineFormatter, LogFileSink, OutputSocketSink, StreamSink } from '../sinks/index.ts'
 import type { Store } from '../store/index.ts'
 import { createObservatoryApp } from './app.ts'
+import { Approvals } from './approvals.ts'
+import { AuditWriter } from './audit-writer.ts'
+import { Decisions } from './decisions.ts'
 import { EventHub, type Sink } from './hub.ts'
 import type { ObservatoryOptions } from './options.ts'
 import { Recorder } from './recorder.ts'
@@ -37,8 +42,21 @@ export interface RunningObservatory {
   readonly hub: EventHub
   readonly stats: Stats
   readonly recorder: Recorder
+  /** What decides PreToolUse and PermissionRequest (for the banner); undefined: nothing does. */
+  readonly governance: Governance | undefined
   /** Graceful stop; resolves once every sink is flushed and closed. */
   close(): Promise<void>
+}
+
+/** The policy, approvals and audit log in force (the banner says them). */
+export interface Governance {
+  mode: 'enforce' | 'shadow'
+  /** The policy files (absolute), in merge order; empty: no policy. */
+  policyFiles: readonly string[]
+  rules: number
+  /** The approval timeout when approvals from the page are on. */
+  approvalTimeoutMs: number | undefined
+  auditPath: string
 }
 
 export async function startObservatory(
@@ -52,10 +70,51 @@ export async function startObservatory(
   let logFile: LogFileSink | undefined
   let server: HttpServer | undefined
   let store: Store | undefined
+  let watcher: PolicyWatcher | undefined
+  let audit: AuditWriter | undefined
+  let approvals: Approvals | undefined
   try {
+    // The policy first: a broken policy file is said before anything is opened or listens.
+    const wanted = options.decisions
+    if (wanted !== undefined) {
+      const files = await policyFiles({
+        explicit: wanted.policyFiles,
+        cwd: wanted.cwd,
+        home: wanted.home,
+        env: wanted.env,
+      })
+      if (files.length > 0) {
+        watcher = await PolicyWatcher.start({ files, log: io.message, home: wanted.home })
+      }
+    }
     if (options.store !== undefined) store = await openStore(options.store, io.message)
     const recorder = new Recorder({ store, staleAfterMs: options.staleAfterMs })
     recorder.restore(Date.now())
+
+    let decisions: Decisions | undefined
+    let governance: Governance | undefined
+    if (wanted !== undefined && (watcher !== undefined || wanted.approveFromPage)) {
+      audit = await AuditWriter.open(wanted.auditPath)
+      if (wanted.approveFromPage) approvals = new Approvals({ timeoutMs: wanted.approvalTimeoutMs })
+      decisions = new Decisions({
+        policy: watcher,
+        mode: wanted.mode,
+        approvals,
+        audit,
+        store,
+        body: decisionBody,
+        log: io.message,
+      })
+      governance = {
+        mode: wanted.mode,
+        policyFiles: watcher?.files ?? [],
+        rules: watcher?.policy.rules ?? 0,
+        approvalTimeoutMs: approvals?.timeoutMs,
+        auditPath: audit.path,
+      }
+    }
+    const policyWatcher = watcher
+    const mode = wanted?.mode ?? 'enforce'
 
     if (options.outputSocket === undefined || options.tee) {
       const stdout = new StreamSink(io.stdout as unknown as import('node:stream').Writable, {
@@ -102,6 +161,17 @@ export async function startObservatory(
         live: hub.counters,
         store: store === undefined ? null : { path: store.path, last_id: store.lastId() },
       }),
+      decisions,
+      policyInfo: () => ({
+        mode,
+        files: [...(policyWatcher?.files ?? [])],
+        rules: policyWatcher?.policy.rules ?? 0,
+        error: policyWatcher?.error ?? null,
+        approvals: {
+          enabled: approvals !== undefined,
+          timeout_ms: approvals?.timeoutMs ?? null,
+        },
+      }),
       logger,
     })
 
@@ -125,21 +195,31 @@ export async function startObservatory(
     }
 
     const running = server
+    const auditLog = audit
+    const pending = approvals
     let closing: Promise<void> | undefined
     return {
       addresses: running.addresses,
       hub,
       stats,
       recorder,
+      governance,
       close: () => {
         closing ??= (async () => {
+          // Hooks waiting for a person are answered now (no decision), not after the drain's timeout.
+          pending?.close()
           const stopped = running.close({ timeout: 5_000 })
           endLiveStreams()
           await stopped
+          policyWatcher?.close()
           try {
             await hub.close()
           } finally {
-            await store?.close()
+            try {
+              await store?.close()
+            } finally {
+              await auditLog?.close()
+            }
           }
         })()
         return closing
@@ -147,9 +227,12 @@ export async function startObservatory(
     }
   } catch (error) {
     // Start-up failed half-way: release what was opened (socket files, the log) before reporting.
+    approvals?.close()
+    watcher?.close()
     await server?.close({ timeout: 100 }).catch(() => {})
     for (const sink of sinks) await sink.close().catch(() => {})
     await store?.close().catch(() => {})
+    await audit?.close().catch(() => {})
     // A listener that could not start (a socket in use, a missing directory) is the user's to fix: one line.
     if (error instanceof ListenError)
       throw new UserError(error.message, 'RUNTIME', { cause: error })

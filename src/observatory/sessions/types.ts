@@ -54,6 +54,23 @@ export interface ToolCall {
   error: string | null
   /** The PermissionRequest linked to this call (by session, tool and input), if there was one. */
   permission: { requested: number; resolved: number | null } | null
+  /**
+   * The last decision the observatory took on this call (a policy rule or a person, on its PreToolUse or its
+   * PermissionRequest), null when none; set by the API (`GET /api/sessions/{id}`) when decisions are on or the
+   * session has some, absent elsewhere.
+   */
+  decision?: ToolCallDecision | null
+}
+
+/** A decision on a tool call, as the API shows it on the call (the audit log has the whole record). */
+export interface ToolCallDecision {
+  /** allow | deny | ask | defer, or `none` when nothing was sent (an approval that timed out or was withdrawn). */
+  action: string
+  /** A rule's name, `person`, `person (session)`, `timeout`, `withdrawn`. */
+  decided_by: string
+  /** `enforce` (sent to Claude Code) or `shadow` (recorded only). */
+  mode: string
+  reason: string
 }
 
 /** One user turn, by `prompt_id`. */

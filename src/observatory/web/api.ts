@@ -5,7 +5,14 @@
 import type { SessionDetail, SessionSummary } from '../sessions/types.ts'
 import type { ToolStats } from '../store/types.ts'
 
-export type { SessionDetail, SessionSummary, Subagent, ToolCall, Turn } from '../sessions/types.ts'
+export type {
+  SessionDetail,
+  SessionSummary,
+  Subagent,
+  ToolCall,
+  ToolCallDecision,
+  Turn,
+} from '../sessions/types.ts'
 export type { ToolStats } from '../store/types.ts'
 
 /** A failed API call: the status and the server's message. */
@@ -126,4 +133,91 @@ export function timeline(window: string, step: string, signal?: AbortSignal): Pr
     `/api/stats/timeline?window=${encodeURIComponent(window)}&step=${encodeURIComponent(step)}`,
     signal,
   )
+}
+
+// ---- decisions: approvals from the page and the policy (src/observatory/api/approvals.ts) -------------------
+
+/**
+ * One approval as `GET /api/approvals` and the live stream's `event: approval` show it. The server's own type
+ * (server/approvals.ts) is not imported: its module imports node:crypto, which the page's types do not have.
+ */
+export interface Approval {
+  id: string
+  session_id: string | null
+  cwd: string | null
+  tool_name: string
+  tool_input: unknown
+  /** The input in one line (a Bash command, a file path…). */
+  input_summary: string
+  permission_mode: string | null
+  /** The subagent asking, or null for the main agent. */
+  agent_id: string | null
+  /** Epoch ms (the server's clock). */
+  created: number
+  /** Epoch ms: then it expires and Claude Code asks in the terminal. */
+  deadline: number
+  state: 'pending' | 'allowed' | 'denied' | 'expired' | 'withdrawn'
+  /** `person`, `person (session)`, `timeout`, `withdrawn`, `shutdown`; null while pending. */
+  decided_by: string | null
+  choice: ApprovalChoice | null
+  message: string | null
+  resolved: number | null
+}
+
+export type ApprovalChoice = 'allow' | 'deny' | 'allow-session'
+
+export interface ApprovalList {
+  approvals: Approval[]
+  /** Whether the server runs with `--approve-from-page`. */
+  enabled: boolean
+  timeout_ms: number | null
+}
+
+export function approvals(signal?: AbortSignal): Promise<ApprovalList> {
+  return get('/api/approvals', signal)
+}
+
+/** `GET /api/policy`. */
+export interface PolicyInfo {
+  mode: 'enforce' | 'shadow'
+  files: string[]
+  rules: number
+  /** Why the last load or reload failed (the last good policy stays in force), else null. */
+  error: string | null
+  approvals?: { enabled: boolean; timeout_ms: number | null }
+}
+
+export function policy(signal?: AbortSignal): Promise<PolicyInfo> {
+  return get('/api/policy', signal)
+}
+
+/**
+ * A person's decision (`POST /api/approvals/{id}`; same origin, the token's cookie stands in for the token).
+ * Resolves to the approval as decided, or rejects with an ApiError (404: unknown, 409: decided already, expired or
+ * withdrawn, with the server's sentence).
+ */
+export async function decideApproval(
+  id: string,
+  decision: ApprovalChoice,
+  message?: string,
+): Promise<Approval> {
+  const response = await fetch(`/api/approvals/${encodeURIComponent(id)}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    cache: 'no-store',
+    body: JSON.stringify(
+      message === undefined || message === '' ? { decision } : { decision, message },
+    ),
+  })
+  if (!response.ok) {
+    let text = `${response.status} ${response.statusText}`
+    try {
+      const body = (await response.json()) as { message?: string; error?: string }
+      text = body.message ?? body.error ?? text
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, text)
+  }
+  return (await response.json()) as Approval
 }

@@ -5,8 +5,11 @@
  *   what was missed from the store: no event is lost or doubled across a reconnect.
  * - Pause holds the events that arrive (nothing is dropped) and hands them to the subscribers, in order, on
  *   resume. Pause is the page's, not a view's: the header shows it wherever one is.
+ * - Approvals (`event: approval`, with `serve --approve-from-page`) go to their own subscribers, and are never
+ *   held by pause: a request waiting for a person has a deadline. They carry no `id:` and are not replayed after a
+ *   reconnect, so their subscribers read `GET /api/approvals` again whenever the stream (re)opens.
  */
-import type { ApiEvent } from './api.ts'
+import type { ApiEvent, Approval } from './api.ts'
 
 /** An event as the views use it, from the API (`/api/events`) or from the stream. */
 export interface EventRow {
@@ -79,8 +82,33 @@ export interface FeedState {
 
 type Listener = (row: EventRow) => void
 
+/** A change to the approvals, as the stream announces it. */
+export interface ApprovalChange {
+  type: 'pending' | 'resolved' | 'expired' | 'withdrawn'
+  approval: Approval
+}
+
+const APPROVAL_TYPES: ReadonlySet<string> = new Set(['pending', 'resolved', 'expired', 'withdrawn'])
+
+/** An `event: approval` message's data, or undefined when it is not one. */
+export function approvalChange(data: string): ApprovalChange | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(data)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const { type, approval } = value as { type?: unknown; approval?: unknown }
+  if (typeof type !== 'string' || !APPROVAL_TYPES.has(type)) return undefined
+  if (typeof approval !== 'object' || approval === null) return undefined
+  if (typeof (approval as { id?: unknown }).id !== 'string') return undefined
+  return { type: type as ApprovalChange['type'], approval: approval as Approval }
+}
+
 export class LiveFeed {
   readonly #listeners = new Set<Listener>()
+  readonly #approvalListeners = new Set<(change: ApprovalChange) => void>()
   readonly #stateListeners = new Set<(state: FeedState) => void>()
   readonly #held: EventRow[] = []
   #source: EventSource | undefined
@@ -110,6 +138,11 @@ export class LiveFeed {
       const data = (message as MessageEvent<string>).data
       this.#set({ note: `${data} events skipped (this page was too slow)` })
     })
+    source.addEventListener('approval', (message) => {
+      const change = approvalChange((message as MessageEvent<string>).data)
+      if (change === undefined) return
+      for (const listener of this.#approvalListeners) listener(change)
+    })
   }
 
   stop(): void {
@@ -125,6 +158,12 @@ export class LiveFeed {
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /** Every change to the approvals from now on (pause or not); returns the unsubscribe function. */
+  onApproval(listener: (change: ApprovalChange) => void): () => void {
+    this.#approvalListeners.add(listener)
+    return () => this.#approvalListeners.delete(listener)
   }
 
   onState(listener: (state: FeedState) => void): () => void {

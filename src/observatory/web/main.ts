@@ -9,10 +9,14 @@
  * The server answers each of these paths with this same page (src/observatory/server/live-page.ts), so a view
  * can be bookmarked, shared and reloaded; moving between views uses the History API, without a reload.
  *
+ * On every view the header counts the approvals waiting for a person (`serve --approve-from-page`; the board lists
+ * them above the sessions), and a banner says when the policy's last reload failed.
+ *
  * State lives in the URL (what is shown) and on the server (what is true); the page keeps only what it fetched.
  * Keys: `/` focuses the search, `p` or space pauses the live updates, Esc closes the event viewer.
  */
 import './app.css'
+import { ApprovalsModel } from './approvals.ts'
 import { h, replace, setText } from './dom.ts'
 import { EventDrawer } from './drawer.ts'
 import type { EventRow } from './live.ts'
@@ -34,6 +38,7 @@ function start(): void {
   if (root === null) return
   const feed = new LiveFeed()
   const sessions = new SessionsModel(feed)
+  const approvals = new ApprovalsModel(feed)
   const drawer = new EventDrawer()
   const main = h('main', { class: 'main', id: 'main' })
 
@@ -50,6 +55,18 @@ function start(): void {
     'Pause',
   )
   const notifyButton = h('button', { type: 'button', class: 'button', id: 'notify' })
+  const approvalsBadge = h('a', {
+    href: '/',
+    class: 'approvals-badge',
+    id: 'approvals-badge',
+    hidden: true,
+  })
+  const policyWarning = h('div', {
+    class: 'policy-warning',
+    id: 'policy-warning',
+    role: 'alert',
+    hidden: true,
+  })
   const nav = h(
     'nav',
     { class: 'nav', 'aria-label': 'Views' },
@@ -68,6 +85,7 @@ function start(): void {
     ),
     nav,
     h('span', { class: 'grow' }),
+    approvalsBadge,
     status,
     pause,
     notifyButton,
@@ -83,7 +101,23 @@ function start(): void {
     ' close · ',
     h('a', { href: '/docs' }, 'API docs'),
   )
-  replace(root, header, main, footer, drawer.element)
+  replace(root, header, policyWarning, main, footer, drawer.element)
+
+  approvals.subscribe(() => {
+    const n = approvals.pending.length
+    approvalsBadge.hidden = n === 0
+    setText(approvalsBadge, `${n} waiting for approval`)
+    approvalsBadge.title =
+      n === 0 ? '' : `${n === 1 ? 'A tool call waits' : `${n} tool calls wait`} for your decision`
+    const policy = approvals.policy
+    policyWarning.hidden = policy?.error === null || policy?.error === undefined
+    if (policy?.error !== null && policy?.error !== undefined) {
+      setText(
+        policyWarning,
+        `The policy could not be reloaded: ${policy.error} — the last good policy (${policy.rules} ${policy.rules === 1 ? 'rule' : 'rules'}) stays in force.`,
+      )
+    }
+  })
 
   feed.onState((state) => {
     status.className = `status ${state.paused ? 'paused' : state.status}`
@@ -107,6 +141,7 @@ function start(): void {
   const ctx: ViewContext = {
     feed,
     sessions,
+    approvals,
     navigate: (url, options) => {
       if (url === location.pathname + location.search) return
       if (options?.replace) {
@@ -119,16 +154,19 @@ function start(): void {
     openEvent: (id: number, group?: readonly EventRow[]) => drawer.open(id, group),
   }
 
-  const notifier = new Notifier(sessions, (id) =>
-    ctx.navigate(`/sessions/${encodeURIComponent(id)}`),
+  const notifier = new Notifier(
+    sessions,
+    (id) => ctx.navigate(`/sessions/${encodeURIComponent(id)}`),
+    approvals,
+    () => ctx.navigate('/'),
   )
   const renderNotify = (): void => {
     notifyButton.hidden = !Notifier.supported
     setText(notifyButton, notifier.enabled ? 'Notifications on' : 'Notify me')
     notifyButton.setAttribute('aria-pressed', String(notifier.enabled))
     notifyButton.title = notifier.enabled
-      ? 'Browser notifications when a session starts waiting for you: on (click to turn off)'
-      : 'Get a browser notification when a session starts waiting for you'
+      ? 'Browser notifications when a session starts waiting for you or a tool call for your approval: on (click to turn off)'
+      : 'Get a browser notification when a session starts waiting for you or a tool call for your approval'
   }
   notifyButton.addEventListener('click', () => {
     void notifier.toggle().then(renderNotify)
@@ -212,6 +250,7 @@ function start(): void {
   })
 
   setInterval(() => view?.tick?.(), 1000)
+  approvals.start()
   feed.start()
   render()
 }

@@ -4,10 +4,12 @@
  * without an event). Nothing is derived here that the server derives; the clock offset to the server is kept
  * so "for 12 s" counts from the server's times.
  *
- * Also the opt-in notifications: when a session starts waiting for a person (permission, input), the browser
- * shows a notification, if the user asked for them (a click: browsers allow the request only then).
+ * Also the opt-in notifications: when a session starts waiting for a person (permission, input), or a tool call
+ * starts waiting for an approval on the page, the browser shows a notification, if the user asked for them (a
+ * click: browsers allow the request only then).
  */
-import { ApiError, type SessionList, type SessionSummary, sessions } from './api.ts'
+import { ApiError, type Approval, type SessionList, type SessionSummary, sessions } from './api.ts'
+import type { ApprovalsModel } from './approvals.ts'
 import { debounce } from './dom.ts'
 import type { LiveFeed } from './live.ts'
 
@@ -87,16 +89,31 @@ export class SessionsModel {
 
 const NOTIFY_KEY = 'observatory.notify'
 
-/** Browser notifications for sessions that start waiting for a person. */
+/**
+ * Browser notifications for sessions that start waiting for a person, and for approvals that arrive. An approval
+ * and its session's "waiting for permission" are the same wait: the approval's notification says it (with the
+ * call), the session's is not shown while the approval waits, and both use the session as the notification's tag,
+ * so one replaces the other rather than adding a second.
+ */
 export class Notifier {
   readonly #sessions: SessionsModel
   readonly #open: (sessionId: string) => void
+  readonly #approvals: ApprovalsModel | undefined
+  readonly #openApprovals: () => void
   #states = new Map<string, string>()
   #unsubscribe: (() => void) | undefined
+  #unsubscribeApprovals: (() => void) | undefined
 
-  constructor(sessions: SessionsModel, open: (sessionId: string) => void) {
+  constructor(
+    sessions: SessionsModel,
+    open: (sessionId: string) => void,
+    approvals?: ApprovalsModel,
+    openApprovals: () => void = () => {},
+  ) {
     this.#sessions = sessions
     this.#open = open
+    this.#approvals = approvals
+    this.#openApprovals = openApprovals
     if (this.enabled) this.#watch()
   }
 
@@ -119,6 +136,8 @@ export class Notifier {
       localStorage.removeItem(NOTIFY_KEY)
       this.#unsubscribe?.()
       this.#unsubscribe = undefined
+      this.#unsubscribeApprovals?.()
+      this.#unsubscribeApprovals = undefined
       return false
     }
     const permission = await Notification.requestPermission()
@@ -136,11 +155,36 @@ export class Notifier {
       for (const s of list.sessions) {
         states.set(s.session_id, s.state)
         const before = this.#states.get(s.session_id)
-        if (!first && before !== s.state && waiting(s)) this.#notify(s)
+        if (!first && before !== s.state && waiting(s) && !this.#approvalShown(s)) this.#notify(s)
       }
       this.#states = states
       first = false
     })
+    this.#unsubscribeApprovals ??= this.#approvals?.onArrival((a) => this.#notifyApproval(a))
+  }
+
+  /** A session waiting for permission because of an approval on the page: that approval was notified. */
+  #approvalShown(s: SessionSummary): boolean {
+    return s.state === 'waiting for permission' && this.#approvals?.waitingIn(s.session_id) === true
+  }
+
+  #notifyApproval(a: Approval): void {
+    const session =
+      a.session_id === null
+        ? undefined
+        : this.#sessions.list?.sessions.find((s) => s.session_id === a.session_id)
+    const project =
+      session?.project ?? a.cwd?.split('/').filter(Boolean).pop() ?? a.session_id?.slice(0, 8)
+    const notification = new Notification(`Approval: ${a.tool_name}`, {
+      body: `${project === undefined ? '' : `${project}: `}${a.input_summary}`,
+      tag: a.session_id ?? a.id,
+      icon: '/favicon.svg',
+    })
+    notification.onclick = () => {
+      window.focus()
+      this.#openApprovals()
+      notification.close()
+    }
   }
 
   #notify(s: SessionSummary): void {

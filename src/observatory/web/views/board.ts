@@ -1,7 +1,8 @@
 /**
- * The sessions board (`/`): one card per session, in three groups (waiting for you, working, quiet), ended
- * sessions behind a toggle (`?ended=1`), a filter, and the last hour's activity. Everything on a card comes from
- * `GET /api/sessions` (the SessionsModel re-fetches it as events arrive); the 1 s tick only recounts durations.
+ * The sessions board (`/`): the approvals waiting for a person (views/approvals.ts) first, then one card per
+ * session, in three groups (waiting for you, working, quiet), ended sessions behind a toggle (`?ended=1`), a
+ * filter, and the last hour's activity. Everything on a card comes from `GET /api/sessions` (the SessionsModel
+ * re-fetches it as events arrive); the 1 s tick only recounts durations.
  */
 
 import { type SessionSummary, timeline } from '../api.ts'
@@ -18,6 +19,7 @@ import {
   stateClass,
   stateLine,
 } from '../format.ts'
+import { approvalsPanel } from './approvals.ts'
 import type { View, ViewContext } from './view.ts'
 
 const GROUPS: readonly { key: Attention; title: string; hint: string }[] = [
@@ -52,9 +54,11 @@ export function boardView(ctx: ViewContext, query: URLSearchParams): View {
     ),
     chart.element,
   )
+  const approvals = approvalsPanel(ctx)
   const element = h(
     'section',
     { class: 'view board' },
+    approvals.element,
     h(
       'div',
       { class: 'toolbar' },
@@ -272,6 +276,7 @@ export function boardView(ctx: ViewContext, query: URLSearchParams): View {
     },
     destroy: () => {
       unsubscribe()
+      approvals.destroy()
       abort.abort()
       clearInterval(activityTimer)
       chart.destroy()

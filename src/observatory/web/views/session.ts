@@ -1,7 +1,8 @@
 /**
  * One session (`/sessions/{id}`): its facts, then its turns in order, each a prompt, a timeline of its tool calls
  * (a bar per call over the turn's span, its duration; failures red, permission waits amber, subagents nested under
- * the call that started them) and how it ended; then every event of the session. Any call or event opens its
+ * the call that started them), the observatory's decision on the call if it took one (a policy rule's or a person's,
+ * enforced or in shadow mode) and how it ended; then every event of the session. Any call or event opens its
  * JSON. Data: `GET /api/sessions/{id}` (turns, calls, subagents) and `GET /api/events?session=` (the events, for
  * the viewer), fetched again as the session's events arrive.
  */
@@ -13,6 +14,7 @@ import {
   type SessionDetail,
   type Subagent,
   type ToolCall,
+  type ToolCallDecision,
   type Turn,
 } from '../api.ts'
 import { type Child, debounce, h, replace, setStyle, setText } from '../dom.ts'
@@ -487,8 +489,46 @@ function callRow(
             ? 'permission requested, not answered yet'
             : `permission requested at ${localTime(p.requested)}, answered after ${duration(p.resolved - p.requested)}`,
         ),
+    call.decision === undefined || call.decision === null ? null : decisionLine(call.decision),
   )
   return row
+}
+
+const DONE: Readonly<Record<string, string>> = {
+  allow: 'allowed',
+  deny: 'denied',
+  ask: 'sent to the prompt',
+  defer: 'deferred',
+}
+
+/**
+ * The observatory's decision on a call: "denied by rule no-rm", "allowed by person", "shadow: would deny (rule
+ * no-rm)", "no decision: timeout"; the reason after it.
+ */
+export function decisionText(d: ToolCallDecision): string {
+  const by = d.decided_by.startsWith('person') ? d.decided_by : `rule ${d.decided_by}`
+  if (d.action === 'none') return `no decision: ${d.decided_by}`
+  if (d.mode === 'shadow') return `shadow: would ${d.action} (${by})`
+  return `${DONE[d.action] ?? d.action} by ${by}`
+}
+
+function decisionLine(d: ToolCallDecision): HTMLElement {
+  return h(
+    'span',
+    { class: 'call-decision' },
+    h(
+      'span',
+      {
+        class: `decision decision-${d.mode === 'shadow' ? 'shadow' : d.action}`,
+        'data-action': d.action,
+        'data-mode': d.mode,
+        'data-decided-by': d.decided_by,
+        title: d.reason,
+      },
+      decisionText(d),
+    ),
+    d.reason === '' ? null : h('span', { class: 'dim' }, ` ${d.reason}`),
+  )
 }
 
 function subagentRow(sub: Subagent, depth: number, scale: Scale): HTMLElement {
