@@ -81,7 +81,8 @@ describe('Store.open: schema', () => {
       'meta',
       'sessions',
       'tool_calls',
-      'tool_calls_ended',
+      'tool_calls_window',
+      'tool_calls_open',
     ]) {
       assert.ok(names.includes(name), `${name} in ${names.join(', ')}`)
     }
@@ -127,7 +128,8 @@ describe('Store.open: schema', () => {
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tool_calls'")
       .pluck()
       .all()
-    assert.ok(indexes.includes('tool_calls_ended'), 'the v2 migration ran')
+    assert.ok(indexes.includes('tool_calls_window'), 'the v4 migration ran')
+    assert.ok(!indexes.includes('tool_calls_ended'), "v2's index, replaced by v4's")
     assert.equal(
       after.prepare('SELECT count(*) FROM events_fts').pluck().get(),
       4,
