@@ -213,6 +213,11 @@ export interface SessionOptions {
   serveEnv?: Record<string, string | undefined>
   /** More `observatory install` arguments (e.g. `--approvals`). */
   install?: string[]
+  /**
+   * More environment for `claude`, given the observatory (e.g. the OTLP telemetry variables with its port); set
+   * after the clean environment's own, so they win.
+   */
+  claudeEnv?: (obs: Observatory) => Record<string, string>
 }
 
 /** What one run left behind. */
@@ -328,6 +333,7 @@ export async function runClaudeSession(
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      ...options.claudeEnv?.(obs),
     },
     ms: CLAUDE_TIMEOUT_MS,
   })

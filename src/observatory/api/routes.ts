@@ -25,7 +25,10 @@ import {
   SessionModel,
   type SessionState,
   type SessionSummary,
+  type SessionUsage,
   type ToolCall,
+  type Turn,
+  type Usage,
 } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import type { StoredDecision } from '../store/store.ts'
@@ -147,6 +150,22 @@ const SUMMARY_SCHEMA = {
     last_event_time: { type: ['integer', 'null'] },
     last_prompt: { type: ['string', 'null'] },
     counts: { type: 'object' },
+    usage: {
+      type: ['object', 'null'],
+      description:
+        "API usage from Claude Code's telemetry (OTLP logs, `claude_code.api_request`), summed; null when none " +
+        'arrived (present when the observatory has a store)',
+      properties: {
+        cost_usd: { type: 'number' },
+        input_tokens: { type: 'integer' },
+        output_tokens: { type: 'integer' },
+        cache_read_tokens: { type: 'integer' },
+        cache_creation_tokens: { type: 'integer' },
+        api_requests: { type: 'integer' },
+        api_duration_ms: { type: 'number' },
+        models: { type: 'array', items: { type: 'string' } },
+      },
+    },
   },
   required: ['session_id', 'state', 'last_event', 'counts'],
 } as const
@@ -234,6 +253,95 @@ function withDecisions(calls: ToolCall[], decisions: readonly StoredDecision[]):
   }
 }
 
+/** The fields of a `Usage` (without a turn's or a session's extras), or null. */
+function usageOnly(u: Usage | undefined): Usage | null {
+  if (u === undefined) return null
+  return {
+    cost_usd: u.cost_usd,
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read_tokens: u.cache_read_tokens,
+    cache_creation_tokens: u.cache_creation_tokens,
+    api_requests: u.api_requests,
+    api_duration_ms: u.api_duration_ms,
+    models: u.models,
+  }
+}
+
+/** A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage. */
+function telemetrySummary(sessionId: string, usage: SessionUsage): SessionSummary {
+  return {
+    session_id: sessionId,
+    state: 'idle',
+    state_since: usage.first_ts,
+    state_tool: null,
+    state_reason: null,
+    current_tool: null,
+    cwd: null,
+    project: null,
+    model: usage.models[0] ?? null,
+    permission_mode: null,
+    source: null,
+    transcript_path: null,
+    started: usage.first_ts,
+    last_event: 'api_request',
+    last_event_time: usage.last_ts,
+    last_prompt: null,
+    counts: {
+      events: 0,
+      turns: 0,
+      tool_calls: 0,
+      tool_failures: 0,
+      subagents: 0,
+      pending_permissions: 0,
+    },
+    usage: usageOnly(usage),
+  }
+}
+
+/**
+ * The sessions with their `usage` (null without telemetry), and the sessions known only from telemetry, most
+ * recently active first. Without a store, the summaries as they are.
+ */
+function withUsage(summaries: SessionSummary[], store: Store | undefined): SessionSummary[] {
+  if (store === undefined) return summaries
+  const usage = store.usageBySession()
+  const result = summaries.map((summary) => ({
+    ...summary,
+    usage: usageOnly(usage.get(summary.session_id)),
+  }))
+  if (usage.size === 0) return result
+  const known = new Set(summaries.map((summary) => summary.session_id))
+  const extra: SessionSummary[] = []
+  for (const [id, u] of usage) if (!known.has(id)) extra.push(telemetrySummary(id, u))
+  if (extra.length === 0) return result
+  const time = (summary: SessionSummary) => summary.last_event_time ?? Number.NEGATIVE_INFINITY
+  // Stable: the model's order is kept among equal times.
+  return [...result, ...extra].sort((a, b) => (time(b) > time(a) ? 1 : time(b) < time(a) ? -1 : 0))
+}
+
+/** The detail of a session known only from telemetry: one turn per `prompt_id`, no calls. */
+function telemetryDetail(store: Store, id: string): SessionDetail | undefined {
+  const usage = store.usage(id)
+  const total = store.usageBySession().get(id)
+  if (total === undefined) return undefined
+  const turns: Turn[] = []
+  for (const t of usage.turns) {
+    if (t.prompt_id === null) continue
+    turns.push({
+      prompt_id: t.prompt_id,
+      prompt: '',
+      started: null,
+      ended: null,
+      duration_ms: null,
+      outcome: 'done',
+      tool_calls: [],
+      usage: usageOnly(t),
+    })
+  }
+  return { ...telemetrySummary(id, total), turns, tool_calls: [], subagents: [] }
+}
+
 /** Registers the API routes on `app`. */
 export function registerApi(app: App, options: ApiOptions): void {
   const { model, store, staleAfterMs } = options
@@ -257,7 +365,7 @@ export function registerApi(app: App, options: ApiOptions): void {
       const limit = integer(query.get('limit'), 'limit', 1, 100_000) ?? 500
       const matched: SessionSummary[] = []
       let total = 0
-      for (const summary of model.summaries(at)) {
+      for (const summary of withUsage(model.summaries(at), store)) {
         if (states.length > 0 && !states.includes(summary.state)) continue
         if (projectText !== null && projectText !== '') {
           const where = `${summary.cwd ?? ''}\n${summary.project ?? ''}`.toLowerCase()
@@ -301,7 +409,11 @@ export function registerApi(app: App, options: ApiOptions): void {
         store === undefined
           ? model.detail(id, at)
           : (replaySession(store, id, staleAfterMs, at) ?? model.detail(id, at))
-      if (detail === undefined) throw new HttpError(404, 'no such session')
+      if (detail === undefined) {
+        const telemetryOnly = store === undefined ? undefined : telemetryDetail(store, id)
+        if (telemetryOnly === undefined) throw new HttpError(404, 'no such session')
+        return telemetryOnly
+      }
       if (store !== undefined) {
         const decisions = store.decisions(id)
         // Where nothing is ever decided, the calls stay as they were (no `decision` key).
@@ -311,7 +423,20 @@ export function registerApi(app: App, options: ApiOptions): void {
       }
       // The live model knows what the stored events alone cannot (a summary restored after a restart).
       const live = model.summary(id, at)
-      return live === undefined ? detail : { ...detail, ...live }
+      const result = live === undefined ? detail : { ...detail, ...live }
+      if (store !== undefined) {
+        const usage = store.usage(id)
+        const byTurn = new Map(usage.turns.map((t) => [t.prompt_id, t]))
+        result.usage = usage.total
+        // Like `decision` on the calls: turns keep their shape where no telemetry ever came.
+        if (usage.total !== null) {
+          result.turns = result.turns.map((turn) => ({
+            ...turn,
+            usage: usageOnly(byTurn.get(turn.prompt_id)),
+          }))
+        }
+      }
+      return result
     },
     {
       summary: 'One session: turns, tool calls with durations, subagent tree',

@@ -4,6 +4,8 @@
  *   POST <any path>?event=NAME   a hook event: enrich, encode once, publish to every sink, then 200 (empty body;
  *                                for PreToolUse and PermissionRequest, the policy's or a person's decision:
  *                                decisions.ts)
+ *   POST /v1/logs, /v1/metrics,  Claude Code's telemetry, OTLP/HTTP JSON (otlp/index.ts): API requests' cost and
+ *        /v1/traces              tokens, kept by session and turn
  *   GET  /health                 {"status":"ok"}
  *   GET  /stats                  uptime, events per type and per second, top tools, readers
  *   GET  /                       the dashboard (live-page.ts; the bundle in dist/web/): the sessions board, and
@@ -24,6 +26,7 @@ import { RequestBodyError } from '../../transport/index.ts'
 import { type PolicyInfo, registerApprovals } from '../api/approvals.ts'
 import { registerApi, registerTimeline } from '../api/index.ts'
 import { encodeJson } from '../encoding/index.ts'
+import { registerOtlp } from '../otlp/index.ts'
 import { type Decisions, NO_DECISION } from './decisions.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
@@ -82,6 +85,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     () => ({
       ...stats.snapshot(),
       ...options.extraStats?.(),
+      otlp: { ...otlp },
       decisions:
         decisions === undefined
           ? null
@@ -171,6 +175,8 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
       signal: () => request.signal,
     })
   }
+  // Claude Code's telemetry (OTLP/HTTP JSON): before the catch-all hook route, which would take it for a hook.
+  const otlp = registerOtlp(app, { store: recorder.store, maxBodySize: options.maxBodySize })
   // The original accepts a hook on any path; /hook is what every config uses.
   app.post('/{*path}', ingest, {
     summary: 'Receive a hook event (?event=NAME, JSON body)',

@@ -84,6 +84,37 @@ export interface Turn {
   outcome: 'running' | 'done' | 'failed' | 'interrupted'
   /** `tool_use_id`s of the turn's calls, in start order. */
   tool_calls: string[]
+  /**
+   * The turn's API usage from Claude Code's telemetry (OTLP), null when none arrived for it; set by the API
+   * (`GET /api/sessions/{id}`) when the session has telemetry, absent elsewhere.
+   */
+  usage?: Usage | null
+}
+
+/** API usage from Claude Code's telemetry (`claude_code.api_request` log events), summed. */
+export interface Usage {
+  cost_usd: number
+  input_tokens: number
+  output_tokens: number
+  cache_read_tokens: number
+  cache_creation_tokens: number
+  /** API requests counted. */
+  api_requests: number
+  /** The requests' `duration_ms`, summed. */
+  api_duration_ms: number
+  /** The models named, sorted. */
+  models: string[]
+}
+
+/** One turn's usage (`prompt_id` null: requests that named no turn). */
+export interface TurnUsage extends Usage {
+  prompt_id: string | null
+}
+
+/** A session's usage with the times of its first and last request (epoch ms). */
+export interface SessionUsage extends Usage {
+  first_ts: number
+  last_ts: number
 }
 
 /** A subagent, by `agent_id`; nested under the call that started it when that can be told. */
@@ -139,6 +170,11 @@ export interface SessionSummary {
     /** PermissionRequests not yet resolved. */
     pending_permissions: number
   }
+  /**
+   * The session's API usage from Claude Code's telemetry (OTLP), null when none arrived; set by the API, absent
+   * elsewhere.
+   */
+  usage?: Usage | null
 }
 
 /** Everything known about one session. */

@@ -47,7 +47,7 @@ import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { DEFAULT_RETAIN_MS } from '../defaults.ts'
 import { UserError } from '../errors.ts'
-import type { SessionSummary, ToolCall } from '../sessions/types.ts'
+import type { SessionSummary, SessionUsage, ToolCall, TurnUsage, Usage } from '../sessions/types.ts'
 import { type Checkpointer, startCheckpointer } from './checkpointer.ts'
 import type {
   Appended,
@@ -97,7 +97,7 @@ type Value = string | number | null
 type DB = Database.Database
 
 /** The schema this program writes: the number of migrations. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * Migration n takes the schema from version n to n + 1 (`PRAGMA user_version`). Each runs in its own immediate
@@ -186,7 +186,44 @@ const MIGRATIONS: readonly ((db: DB) => void)[] = [
       DROP INDEX IF EXISTS tool_calls_ended;
     `)
   },
+  // v5: Claude Code's own telemetry (OTLP log events `claude_code.api_request`): one row per API request, joined
+  // with the hook sessions by `session_id` and with their turns by `prompt_id`.
+  (db) => {
+    db.exec(`
+      CREATE TABLE api_requests (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        prompt_id TEXT,
+        model TEXT,
+        cost_usd REAL NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_creation_tokens INTEGER NOT NULL,
+        duration_ms REAL
+      );
+      CREATE INDEX api_requests_session ON api_requests(session_id, prompt_id);
+      CREATE INDEX api_requests_ts ON api_requests(ts);
+    `)
+  },
 ]
+
+/** One API request from Claude Code's telemetry (`api_requests` table). */
+export interface ApiRequestRow {
+  /** Epoch ms of the log record (its `timeUnixNano`, else when it was received). */
+  ts: number
+  session_id: string
+  /** The turn (`prompt.id`), or null. */
+  prompt_id: string | null
+  model: string | null
+  cost_usd: number
+  input_tokens: number
+  output_tokens: number
+  cache_read_tokens: number
+  cache_creation_tokens: number
+  duration_ms: number | null
+}
 
 /** One decision as the store keeps it (`decisions` table; `id` is the store's). */
 export interface DecisionRow {
@@ -242,6 +279,7 @@ interface Batch {
   sessions: Map<string, SessionSummary>
   calls: Map<string, ToolCall>
   decisions: DecisionRow[]
+  apiRequests: ApiRequestRow[]
   promise: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
@@ -410,6 +448,20 @@ export class Store implements StoreWriter, StoreReader {
           d.event_id,
         )
       }
+      for (const r of batch.apiRequests) {
+        s.insertApiRequest.run(
+          r.ts,
+          r.session_id,
+          r.prompt_id,
+          r.model,
+          r.cost_usd,
+          r.input_tokens,
+          r.output_tokens,
+          r.cache_read_tokens,
+          r.cache_creation_tokens,
+          r.duration_ms,
+        )
+      }
     }).immediate
 
     this.#indexRows = db.transaction((rows: { id: number; line: string }[]) => {
@@ -512,6 +564,14 @@ export class Store implements StoreWriter, StoreReader {
     return batch.promise
   }
 
+  /** Queue API requests from Claude Code's telemetry (written by the next group commit). */
+  putApiRequests(rows: readonly ApiRequestRow[]): Promise<void> {
+    this.#writable()
+    const batch = this.#batch ?? this.#newBatch()
+    for (const row of rows) batch.apiRequests.push(row)
+    return batch.promise
+  }
+
   /** Commit what is queued now, and bring the full-text index up to date. */
   flush(): Promise<void> {
     if (this.#closed) return this.#closing ?? Promise.resolve()
@@ -577,6 +637,7 @@ export class Store implements StoreWriter, StoreReader {
       sessions: new Map(),
       calls: new Map(),
       decisions: [],
+      apiRequests: [],
       promise,
       resolve,
       reject,
@@ -884,6 +945,27 @@ export class Store implements StoreWriter, StoreReader {
     return this.#s.sessionDecisions.all(sessionId)
   }
 
+  /**
+   * A session's usage from Claude Code's telemetry: the total and one entry per turn (`prompt_id`; null for
+   * requests without one), in the order of their first request. `total` is null when the session has none.
+   */
+  usage(sessionId: string): { total: Usage | null; turns: TurnUsage[] } {
+    this.#readable()
+    const rows = this.#s.usageByTurn.all(sessionId)
+    const turns = rows.map((row) => ({ prompt_id: row.prompt_id, ...usageOf(row) }))
+    return { total: sumUsage(turns), turns }
+  }
+
+  /** Every session's usage total, by session id (sessions without telemetry are absent). */
+  usageBySession(): Map<string, SessionUsage> {
+    this.#readable()
+    const result = new Map<string, SessionUsage>()
+    for (const row of this.#s.usageBySession.all()) {
+      result.set(row.session_id, { ...usageOf(row), first_ts: row.first_ts, last_ts: row.last_ts })
+    }
+    return result
+  }
+
   /** A session's stored tool calls, in start order. */
   toolCalls(sessionId: string): ToolCall[] {
     this.#readable()
@@ -1038,7 +1120,7 @@ export class Store implements StoreWriter, StoreReader {
       await nextTurn()
       if (this.#closed) return total
     }
-    for (const statement of [s.pruneCalls, s.pruneSessions, s.pruneDecisions]) {
+    for (const statement of [s.pruneCalls, s.pruneSessions, s.pruneDecisions, s.pruneApiRequests]) {
       while (statement.run({ before, limit: PRUNE_CHUNK }).changes === PRUNE_CHUNK) {
         await nextTurn()
         if (this.#closed) return total
@@ -1288,6 +1370,70 @@ function messageOf(error: unknown): string {
  * Every statement the store runs more than once with a fixed shape, prepared once (the writing ones too on a
  * read-only connection: preparing does not write, and they are never run there).
  */
+/** The sums `usageOf` reads, over a group of `api_requests` rows. */
+const USAGE_COLUMNS = `sum(cost_usd) AS cost_usd, sum(input_tokens) AS input_tokens,
+  sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
+  sum(cache_creation_tokens) AS cache_creation_tokens, count(*) AS api_requests,
+  sum(duration_ms) AS api_duration_ms, json_group_array(DISTINCT model) AS models,
+  min(ts) AS first_ts, max(ts) AS last_ts`
+
+interface UsageRow {
+  cost_usd: number
+  input_tokens: number
+  output_tokens: number
+  cache_read_tokens: number
+  cache_creation_tokens: number
+  api_requests: number
+  api_duration_ms: number | null
+  models: string
+  first_ts: number
+  last_ts: number
+}
+
+function usageOf(row: UsageRow): Usage {
+  const models = (JSON.parse(row.models) as (string | null)[]).filter(
+    (m): m is string => typeof m === 'string',
+  )
+  return {
+    cost_usd: row.cost_usd,
+    input_tokens: row.input_tokens,
+    output_tokens: row.output_tokens,
+    cache_read_tokens: row.cache_read_tokens,
+    cache_creation_tokens: row.cache_creation_tokens,
+    api_requests: row.api_requests,
+    api_duration_ms: row.api_duration_ms ?? 0,
+    models: models.sort(),
+  }
+}
+
+/** The sum of several usages (null for none). */
+export function sumUsage(parts: readonly Usage[]): Usage | null {
+  if (parts.length === 0) return null
+  const models = new Set<string>()
+  const total: Usage = {
+    cost_usd: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    cache_creation_tokens: 0,
+    api_requests: 0,
+    api_duration_ms: 0,
+    models: [],
+  }
+  for (const u of parts) {
+    total.cost_usd += u.cost_usd
+    total.input_tokens += u.input_tokens
+    total.output_tokens += u.output_tokens
+    total.cache_read_tokens += u.cache_read_tokens
+    total.cache_creation_tokens += u.cache_creation_tokens
+    total.api_requests += u.api_requests
+    total.api_duration_ms += u.api_duration_ms
+    for (const m of u.models) models.add(m)
+  }
+  total.models = [...models].sort()
+  return total
+}
+
 function prepareStatements(db: DB) {
   return {
     insert: db.prepare<Value[]>(
@@ -1315,6 +1461,20 @@ function prepareStatements(db: DB) {
     ),
     pruneDecisions: db.prepare<{ before: number; limit: number }>(
       `DELETE FROM decisions WHERE rowid IN (SELECT rowid FROM decisions WHERE ts < @before LIMIT @limit)`,
+    ),
+    insertApiRequest: db.prepare<Value[]>(
+      `INSERT INTO api_requests(ts, session_id, prompt_id, model, cost_usd, input_tokens, output_tokens,
+         cache_read_tokens, cache_creation_tokens, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    usageByTurn: db.prepare<[string], UsageRow & { prompt_id: string | null }>(
+      `SELECT prompt_id, ${USAGE_COLUMNS} FROM api_requests WHERE session_id = ?
+       GROUP BY prompt_id ORDER BY min(ts), min(id)`,
+    ),
+    usageBySession: db.prepare<[], UsageRow & { session_id: string }>(
+      `SELECT session_id, ${USAGE_COLUMNS} FROM api_requests GROUP BY session_id`,
+    ),
+    pruneApiRequests: db.prepare<{ before: number; limit: number }>(
+      `DELETE FROM api_requests WHERE rowid IN (SELECT rowid FROM api_requests WHERE ts < @before LIMIT @limit)`,
     ),
     duplicate: db.prepare<[number, number, string]>(
       'SELECT 1 FROM events WHERE ts >= ? AND ts < ? AND line = ? LIMIT 1',
