@@ -20,7 +20,7 @@ import { type App, ERROR_BODY_SCHEMA, HttpError } from '../../framework/index.ts
 import type { Response } from '../../transport/index.ts'
 import { parseDuration } from '../duration.ts'
 import {
-  type HookEvent,
+  replayLines,
   type SessionDetail,
   SessionModel,
   type SessionState,
@@ -223,17 +223,7 @@ export function replaySession(
   now: number,
 ): SessionDetail | undefined {
   const model = new SessionModel({ staleAfterMs })
-  for (const stored of store.sessionEvents(sessionId)) {
-    let event: unknown
-    try {
-      event = JSON.parse(stored.line)
-    } catch {
-      continue
-    }
-    if (typeof event === 'object' && event !== null && !Array.isArray(event)) {
-      model.apply(event as HookEvent, stored.ts)
-    }
-  }
+  replayLines(model, store.sessionEvents(sessionId))
   return model.detail(sessionId, now)
 }
 

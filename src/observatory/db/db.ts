@@ -13,7 +13,7 @@
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { logFiles } from '../query/index.ts'
-import { type HookEvent, SessionModel } from '../sessions/index.ts'
+import { replayLines, SessionModel } from '../sessions/index.ts'
 import { fieldsOfLine, type Store } from '../store/index.ts'
 
 export interface ImportResult {
@@ -66,18 +66,7 @@ export async function importLogs(
 /** Replays one session's stored events and stores its summary and tool calls anew. */
 export function rebuildSession(store: Store, sessionId: string, staleAfterMs: number): void {
   const model = new SessionModel({ staleAfterMs, maxToolCalls: Number.MAX_SAFE_INTEGER })
-  let last = 0
-  for (const stored of store.sessionEvents(sessionId)) {
-    let event: unknown
-    try {
-      event = JSON.parse(stored.line)
-    } catch {
-      continue
-    }
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) continue
-    model.apply(event as HookEvent, stored.ts)
-    last = Math.max(last, stored.ts)
-  }
+  const last = replayLines(model, store.sessionEvents(sessionId))
   const detail = model.detail(sessionId, last)
   if (detail === undefined) return
   const { turns: _turns, tool_calls: calls, subagents: _subagents, ...summary } = detail

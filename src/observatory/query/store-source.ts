@@ -10,6 +10,7 @@
  * - `--sessions`: the summaries the server keeps (as of each session's last event), `stale` derived at `now`.
  */
 import { type CommandIO, errnoCode, UserError } from '../install/command-io.ts'
+import { parseHookEvent } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import { EventRenderer, Output, pause, untilStopped, writeSessions } from './output.ts'
 import type { QueryOptions, QueryRunOptions } from './query.ts'
@@ -88,18 +89,6 @@ function newest(
   return found.reverse()
 }
 
-/** The line as an object, or undefined when it is not one (the server never stores such a line). */
-function parse(line: string): HookEvent | undefined {
-  try {
-    const value: unknown = JSON.parse(line)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as HookEvent)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Runs the query on the store at `path`. Resolves to the exit code; throws a `UserError` when the store cannot be
  * opened or read (not a database, locked, unreadable). `skipped` counts unreadable lines, for the caller's notice.
@@ -149,7 +138,7 @@ export async function queryStore(
       if (!keep(event)) return
       let parsed: HookEvent = {}
       if (renderer.parses) {
-        const value = parse(event.line)
+        const value = parseHookEvent(event.line)
         if (value === undefined) {
           skipped.count++
           return

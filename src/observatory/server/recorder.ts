@@ -11,6 +11,7 @@ import {
   type ApplyResult,
   type HookEvent,
   hookEventFromJson,
+  replayLines,
   SessionModel,
 } from '../sessions/index.ts'
 import type { EventFields, Store } from '../store/index.ts'
@@ -54,10 +55,7 @@ export class Recorder {
     for (const summary of store.sessions({ limit: Number.MAX_SAFE_INTEGER })) {
       const recent = (summary.last_event_time ?? 0) >= now - REPLAY_WINDOW_MS
       if (summary.state !== 'ended' && recent) {
-        for (const stored of store.sessionEvents(summary.session_id)) {
-          const event = parseLine(stored.line)
-          if (event !== undefined) this.model.apply(event, stored.ts)
-        }
+        replayLines(this.model, store.sessionEvents(summary.session_id))
         replayed++
       } else {
         this.model.load(summary)
@@ -111,15 +109,4 @@ function fieldsOf(event: HookEvent, ts: number, name: string): EventFields {
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null
-}
-
-function parseLine(line: string): HookEvent | undefined {
-  try {
-    const value: unknown = JSON.parse(line)
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as HookEvent)
-      : undefined
-  } catch {
-    return undefined
-  }
 }

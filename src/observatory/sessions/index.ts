@@ -6,6 +6,7 @@
  *   model.ts    SessionModel: apply(event), summary / summaries / detail (stale derived from `now`), load
  *   fields.ts   hookEventFromJson: the server's Map-based event → the plain object the model reads
  *   summary.ts  inputSummary (a call in one line) and project (the last component of a cwd)
+ *   replay.ts   stored lines back into a model (parseHookEvent, replayLines)
  */
 export {
   BATCH_ENTRY_KEYS,
@@ -23,6 +24,7 @@ export {
   SessionModel,
   type SessionModelOptions,
 } from './model.ts'
+export { parseHookEvent, replayLines } from './replay.ts'
 export {
   compactJson,
   INPUT_SUMMARY_MAX,

@@ -3,6 +3,8 @@
  * besides the line itself. The server has the values at hand and builds {@link EventFields} directly; these helpers
  * are for lines read back from a log (import) and for tests.
  */
+
+import { parseHookEvent } from '../sessions/index.ts'
 import type { EventFields } from './types.ts'
 
 /** `_ts` as the server writes it: an ISO 8601 date and time (`2025-01-31T12:00:00Z`, to the second, UTC). */
@@ -37,14 +39,8 @@ export function eventFields(event: Record<string, unknown>): EventFields | undef
 
 /** {@link eventFields} of one JSON line (a trailing "\n" is fine); undefined when it is not a JSON object. */
 export function fieldsOfLine(line: string): EventFields | undefined {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    return undefined
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-  return eventFields(value as Record<string, unknown>)
+  const event = parseHookEvent(line)
+  return event === undefined ? undefined : eventFields(event)
 }
 
 function text(value: unknown): string | null {
