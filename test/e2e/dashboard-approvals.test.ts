@@ -33,7 +33,7 @@ import {
   WAIT_MS,
 } from '../observatory/helpers.ts'
 import { browserSkip, launchBrowser } from './browser.ts'
-import { watchedPage } from './dashboard-page.ts'
+import { waitInPage, watchedPage } from './dashboard-page.ts'
 
 const skip = browserSkip('dashboard-approvals', 'the approvals panel')
 
@@ -231,7 +231,7 @@ test('the approvals panel: show, count down, allow, deny with a message, allow f
   assert.equal(first.answered, false, 'still waiting')
 
   // The notification: the approval, with its call, tagged with the session (one per session).
-  await page.waitForFunction('window.__notes.length >= 1')
+  await waitInPage(page, 'window.__notes.length >= 1')
   assert.deepEqual(await page.evaluate('window.__notes'), [
     `Approval: Bash | shop: ${command} | ${SESSION}`,
   ])

@@ -82,3 +82,16 @@ export async function watchedPage(
     },
   }
 }
+
+/**
+ * Waits until `expression`, evaluated in the page, is true: polled from here (at most 30 s), because
+ * playwright's `waitForFunction` evaluates a string with `eval` inside the page, which the dashboard's CSP
+ * (no 'unsafe-eval') refuses whenever the first check is false.
+ */
+export async function waitInPage(page: Page, expression: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await page.evaluate(expression)) === true) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting in the page for: ${expression}`)
+}

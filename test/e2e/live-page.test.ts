@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { postEvent, request, startCli } from '../observatory/helpers.ts'
 import { browserSkip, launchBrowser } from './browser.ts'
-import { watchedPage } from './dashboard-page.ts'
+import { waitInPage, watchedPage } from './dashboard-page.ts'
 
 const skip = browserSkip('live-page', 'the dashboard')
 
@@ -174,7 +174,7 @@ test('the dashboard: board, live states, reload, search, session view, payloads 
   })
   await post('Stop', { ...alpha, prompt_id: 'p2', stop_hook_active: false })
   await waitForState(ALPHA, 'waiting for input')
-  await page.waitForFunction('window.__notes.length === 2')
+  await waitInPage(page, 'window.__notes.length === 2')
   assert.deepEqual(await page.evaluate('window.__notes'), [
     'Claude Code: alpha: alpha wants permission to use Bash',
     'Claude Code: alpha: alpha is waiting for your input',
@@ -221,7 +221,11 @@ test('the dashboard: board, live states, reload, search, session view, payloads 
   await page.keyboard.type('zebracorn')
   await page.keyboard.press('Enter')
   await page.waitForURL(/\/stream\?q=zebracorn$/)
-  await page.locator('.stream-rows .row').nth(1).waitFor({ state: 'detached' })
+  // The search clears the list, then fills it from /api/events?q=: wait for the answer, not the clearing.
+  await waitInPage(
+    page,
+    "document.querySelectorAll('.stream-rows .row').length === 1 && document.querySelector('.stream-rows .row')?.getAttribute('data-event') === 'PostToolUse'",
+  )
   assert.equal(await rows.count(), 1)
   assert.equal(await rows.first().getAttribute('data-event'), 'PostToolUse')
   assert.equal(await rows.first().locator('.tool').textContent(), 'Bash')
