@@ -265,6 +265,8 @@ export async function startServing(
   await eventually(
     () => !obs.running || /Press Ctrl\+C to stop/.test(obs.stderr()),
     () => `the banner; stderr so far:\n${obs.stderr()}`,
+    // npx and npm start a shell, npm itself and tsx before the server: on a loaded machine that takes long.
+    90_000,
   )
   assert.ok(obs.running, `observatory serve ${args.join(' ')} exited early:\n${obs.stderr()}`)
   const banner = /Claude Code Hooks Observatory listening on (.+)\n/.exec(obs.stderr())
