@@ -15,12 +15,16 @@ import {
   type EventSelection,
   eventTable,
   type InstallOptions,
+  isHeaderSafeToken,
   PORT_ENV,
   runInstallWith,
   type Scope,
   SOCKET_ENV,
   selectEvents,
   socketPathFrom,
+  TELEMETRY_PROTOCOL,
+  type TelemetryTarget,
+  TOKEN_ENV,
   type Transport,
   urlHost,
   usageError,
@@ -33,7 +37,8 @@ const MAX_TIMEOUT = 600
 
 export const INSTALL_HELP = `Usage: observatory install [--global | --project [DIR] | --local [DIR]] [options]
 
-Add the observatory's hooks to a Claude Code settings file (or remove them with --uninstall).
+Add the observatory's hooks to a Claude Code settings file (or remove them with --uninstall);
+with --telemetry, also Claude Code's telemetry variables in your user settings.
 Shows a unified diff, asks before writing when run in a terminal, keeps a timestamped backup.
 
 Target (asked interactively when none is given and stdin is a terminal):
@@ -69,7 +74,24 @@ Options:
                        before: +FileChanged,-Notification  default,+PostToolBatch  all,-Stop
                        Unknown names are used as given, with a warning.
   --list-events        list the known events: default, all, HTTP hooks, decisions
-  --uninstall          remove the observatory's hooks (from --events only, when given)
+
+Telemetry (Claude Code's OpenTelemetry: cost and tokens per session and turn):
+  --telemetry          also set Claude Code's telemetry variables in the "env" of your user
+                       settings, ~/.claude/settings.json, even with --project or --local
+                       (Claude Code ignores them in a project's settings): OTLP ${TELEMETRY_PROTOCOL} logs
+                       and metrics to http://BIND:PORT, the observatory's TCP listener
+                       (also with --transport unix: a socket cannot carry them)
+  --traces             --telemetry, and traces too (beta; the observatory does not keep spans)
+  --telemetry-only     the telemetry variables alone: no hook is added or removed
+  --token TOKEN        serve's --token, sent as OTEL_EXPORTER_OTLP_HEADERS (default:
+                       $${TOKEN_ENV}); written in the settings file
+  A variable already set to another value by someone else is left as it is, with a
+  warning; install records what it wrote (env.HOOKS_OBSERVATORY_ENV), so that --uninstall
+  removes exactly that.
+
+  --uninstall          remove the observatory's hooks (from --events only, when given); with
+                       --global and no --events, or with --telemetry, also the telemetry
+                       variables it wrote (--telemetry-only: those alone)
   --dry-run            show the diff, write nothing
   -y, --yes            do not ask for confirmation
   -h, --help           show this help
@@ -105,6 +127,7 @@ const VALUE_OPTIONS = new Set([
   '--timeout',
   '--permission-timeout',
   '--events',
+  '--token',
 ])
 const DIRECTORY_OPTIONS = new Set(['--project', '--local'])
 
@@ -192,6 +215,10 @@ export function parseInstallArgs(
     'dry-run': { type: 'boolean' },
     yes: { type: 'boolean', short: 'y' },
     uninstall: { type: 'boolean' },
+    telemetry: { type: 'boolean' },
+    traces: { type: 'boolean' },
+    'telemetry-only': { type: 'boolean' },
+    token: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) return 'help'
@@ -209,9 +236,42 @@ export function parseInstallArgs(
   }
   const transport: Transport = transportText
   const uninstall = values.uninstall === true
+  const hooks = values['telemetry-only'] !== true
+  const telemetry = !hooks || values.telemetry === true || values.traces === true
+
+  if (!hooks) {
+    if (scope === 'project' || scope === 'local') {
+      throw usageError(
+        `--telemetry-only edits your user settings alone; --${scope} does not apply (Claude Code ignores telemetry variables in a project's settings)`,
+      )
+    }
+    for (const option of [
+      'transport',
+      'socket',
+      'events',
+      'timeout',
+      'permission-timeout',
+    ] as const) {
+      if (values[option] !== undefined) {
+        throw usageError(`--${option} applies to hooks, not to --telemetry-only`)
+      }
+    }
+    if (values.approvals === true)
+      throw usageError('--approvals applies to hooks, not to --telemetry-only')
+  }
+  if (!telemetry && values.token !== undefined) {
+    throw usageError(
+      '--token applies to --telemetry (hooks carry no token: with serve --token, use --transport unix)',
+    )
+  }
 
   if (!uninstall) {
-    if (transport === 'unix' && (values.port !== undefined || values.bind !== undefined)) {
+    // With --telemetry, --port and --bind say where the telemetry goes, whatever the hooks' transport.
+    if (
+      transport === 'unix' &&
+      !telemetry &&
+      (values.port !== undefined || values.bind !== undefined)
+    ) {
       throw usageError(`--port and --bind apply to --transport tcp or http, not unix`)
     }
     if (transport !== 'unix' && values.socket !== undefined) {
@@ -223,7 +283,7 @@ export function parseInstallArgs(
   let host = DEFAULT_BIND
   let port = DEFAULT_PORT
   // --uninstall removes our hooks whatever their socket or port, so those are not needed (nor checked) then.
-  if (!uninstall && transport === 'unix') {
+  if (!uninstall && hooks && transport === 'unix') {
     const source = values.socket !== undefined ? '--socket' : `$${SOCKET_ENV}`
     socketPath = socketPathFrom(values.socket, env)
     if (!socketPath.startsWith('/')) {
@@ -232,7 +292,8 @@ export function parseInstallArgs(
     if (/[\0\n\r]/.test(socketPath)) {
       throw usageError(`${source} must not contain NUL or line breaks`)
     }
-  } else if (!uninstall) {
+  }
+  if (!uninstall && (transport !== 'unix' || telemetry)) {
     const fromEnv = env[PORT_ENV]
     if (values.port !== undefined) port = parsePort(values.port, '--port')
     else if (fromEnv !== undefined && fromEnv !== '') port = parsePort(fromEnv, `$${PORT_ENV}`)
@@ -246,6 +307,24 @@ export function parseInstallArgs(
     permissionTimeout = parseTimeout(values['permission-timeout'], '--permission-timeout')
   } else if (values.approvals === true) {
     permissionTimeout = Math.max(DEFAULT_APPROVAL_HOOK_TIMEOUT, timeout)
+  }
+
+  let telemetryTarget: TelemetryTarget | undefined
+  if (telemetry) {
+    telemetryTarget = { host, port, traces: values.traces === true }
+    if (!uninstall) {
+      const source = values.token !== undefined ? '--token' : `$${TOKEN_ENV}`
+      const token = values.token ?? env[TOKEN_ENV]
+      if (token === '' && values.token !== undefined) throw usageError('--token must not be empty')
+      if (token !== undefined && token !== '') {
+        if (!isHeaderSafeToken(token)) {
+          throw usageError(
+            `${source} must be visible ASCII characters without spaces or commas to go in OTEL_EXPORTER_OTLP_HEADERS`,
+          )
+        }
+        telemetryTarget.token = token
+      }
+    }
   }
 
   const selection: EventSelection =
@@ -263,6 +342,8 @@ export function parseInstallArgs(
     eventsGiven: values.events !== undefined,
     warnings: selection.warnings,
     extraHosts: values.bind !== undefined ? [urlHost(host)] : [],
+    hooks,
+    telemetry: telemetryTarget,
     uninstall,
     dryRun: values['dry-run'] === true,
     yes: values.yes === true,

@@ -6,6 +6,7 @@ export {
   DEFAULT_STALE_MS,
   PORT_ENV,
   SOCKET_ENV,
+  TOKEN_ENV,
 } from '../defaults.ts'
 export { parseDuration } from '../duration.ts'
 export { ALL_EVENTS } from '../events/index.ts'
@@ -45,3 +46,15 @@ export {
 } from './hooks.ts'
 export { type InstallOptions, runInstallWith } from './install.ts'
 export { projectDirectory, repositoryRoot, type Scope, settingsPath } from './project.ts'
+export {
+  hasOwnTelemetry,
+  installTelemetry,
+  isHeaderSafeToken,
+  TELEMETRY_PROTOCOL,
+  TELEMETRY_RECORD_KEY,
+  type TelemetryEditResult,
+  type TelemetryTarget,
+  telemetryEndpoint,
+  telemetryEnv,
+  uninstallTelemetry,
+} from './telemetry.ts'

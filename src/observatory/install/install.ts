@@ -1,7 +1,9 @@
 /**
  * `observatory install`: add (or, with --uninstall, remove) the observatory's hooks in a Claude Code settings
- * file, showing a unified diff first. See docs/install-and-query.md.
+ * file, and with --telemetry Claude Code's telemetry variables in the user's settings (telemetry.ts), showing a
+ * unified diff of each file first. See docs/install-and-query.md.
  */
+import type { JsonObject } from '../encoding/index.ts'
 import { sharedDirectoryWarning } from '../server/socket-path.ts'
 import { type CommandIO, UserError, usageError, writeText } from './command-io.ts'
 import { unifiedDiff } from './diff.ts'
@@ -21,9 +23,19 @@ import {
   checkUnchanged,
   checkWritable,
   loadSettingsFile,
+  type SettingsFile,
   settingsText,
   writeFileAtomic,
 } from './settings-file.ts'
+import {
+  hasOwnTelemetry,
+  installTelemetry,
+  TELEMETRY_PROTOCOL,
+  type TelemetryEditResult,
+  type TelemetryTarget,
+  telemetryEndpoint,
+  uninstallTelemetry,
+} from './telemetry.ts'
 
 const NAME = 'observatory install'
 
@@ -39,6 +51,13 @@ export interface InstallOptions {
   /** Lines for stderr before anything is done (unknown event names). */
   warnings: string[]
   extraHosts: string[]
+  /** Whether the hooks are edited (false with `--telemetry-only`). */
+  hooks: boolean
+  /**
+   * `--telemetry`/`--traces`: the telemetry variables to write in the user's settings; with `--uninstall`, that
+   * they are removed (whatever the target's values).
+   */
+  telemetry: TelemetryTarget | undefined
   uninstall: boolean
   dryRun: boolean
   yes: boolean
@@ -99,63 +118,166 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
+function describeTelemetry(options: InstallOptions, telemetry: TelemetryTarget): string {
+  const signals = telemetry.traces ? 'logs, metrics and traces' : 'logs and metrics'
+  const token = telemetry.token === undefined ? '' : ', with the bearer token'
+  const viaTcp =
+    options.hooks && options.target.transport === 'unix'
+      ? ' (TCP: telemetry cannot go through a Unix socket; serve must listen on this port)'
+      : ''
+  return (
+    `Claude Code's OpenTelemetry ${signals}, ${TELEMETRY_PROTOCOL} to ` +
+    `${telemetryEndpoint(telemetry)}${token}${viaTcp}`
+  )
+}
+
+/** One settings file to edit, with what is done to it. */
+interface FileEdit {
+  file: SettingsFile
+  /** The settings as edited so far. */
+  settings: JsonObject
+  hooks?: EditResult
+  telemetry?: TelemetryEditResult
+  /** Whether a token is written to it (a new file is then created private). */
+  secret: boolean
+}
+
+function shapeError(path: string, err: unknown): unknown {
+  if (err instanceof SettingsShapeError) {
+    return new UserError(`${path} ${err.message} — fix or move it first`)
+  }
+  return err
+}
+
 async function install(
   options: InstallOptions,
   io: CommandIO,
   prompter: Prompter,
 ): Promise<number> {
   const out = (text: string): Promise<void> => writeText(io.stdout, text)
-  for (const warning of options.warnings) io.stderr.write(`${NAME}: warning: ${warning}\n`)
+  const warn = (text: string): void => {
+    io.stderr.write(`${NAME}: warning: ${text}\n`)
+  }
+  for (const warning of options.warnings) warn(warning)
 
-  if (!options.uninstall && options.target.transport === 'unix') {
+  if (options.hooks && !options.uninstall && options.target.transport === 'unix') {
     const warning = sharedDirectoryWarning(options.target.socketPath)
     if (warning !== undefined)
       io.stderr.write(`${NAME}: ${warning.replace(/^Warning: /, 'warning: ')}\n`)
   }
 
-  const scope = await chooseScope(options, io, prompter)
-  const path = await settingsPath(scope, options.projectDir, io.cwd, io.homedir)
-  const file = await loadSettingsFile(path)
+  const scope = options.hooks ? await chooseScope(options, io, prompter) : 'global'
+  const userPath = await settingsPath('global', undefined, io.cwd, io.homedir)
+  const hooksPath = options.hooks
+    ? await settingsPath(scope, options.projectDir, io.cwd, io.homedir)
+    : undefined
+  // --uninstall takes everything of ours out of the user's file: the telemetry too, unless --events narrows it.
+  const telemetry =
+    options.telemetry !== undefined ||
+    (options.uninstall && options.hooks && scope === 'global' && !options.eventsGiven)
 
-  let result: EditResult
-  try {
-    result = options.uninstall
-      ? uninstallHooks(
-          file.settings,
-          options.eventsGiven ? options.events : undefined,
-          options.extraHosts,
-        )
-      : installHooks(file.settings, options.target, options.events, options.extraHosts)
-  } catch (err) {
-    if (err instanceof SettingsShapeError) {
-      throw new UserError(`${path} ${err.message} — fix or move it first`)
+  const edits: FileEdit[] = []
+  const editOf = async (path: string): Promise<FileEdit> => {
+    const found = edits.find((edit) => edit.file.path === path)
+    if (found !== undefined) return found
+    const file = await loadSettingsFile(path)
+    const edit: FileEdit = { file, settings: file.settings, secret: false }
+    edits.push(edit)
+    return edit
+  }
+
+  if (hooksPath !== undefined) {
+    const edit = await editOf(hooksPath)
+    try {
+      edit.hooks = options.uninstall
+        ? uninstallHooks(
+            edit.settings,
+            options.eventsGiven ? options.events : undefined,
+            options.extraHosts,
+          )
+        : installHooks(edit.settings, options.target, options.events, options.extraHosts)
+    } catch (err) {
+      throw shapeError(hooksPath, err)
     }
-    throw err
+    edit.settings = edit.hooks.settings
+  }
+  let telemetryEdit: FileEdit | undefined
+  if (telemetry) {
+    telemetryEdit = await editOf(userPath)
+    try {
+      telemetryEdit.telemetry =
+        options.uninstall || options.telemetry === undefined
+          ? uninstallTelemetry(telemetryEdit.settings)
+          : installTelemetry(telemetryEdit.settings, options.telemetry)
+    } catch (err) {
+      throw shapeError(userPath, err)
+    }
+    telemetryEdit.settings = telemetryEdit.telemetry.settings
+    telemetryEdit.secret = !options.uninstall && options.telemetry?.token !== undefined
+    for (const warning of telemetryEdit.telemetry.warnings) warn(`${userPath}: ${warning}`)
+  } else if (options.uninstall && hooksPath !== undefined && hooksPath !== userPath) {
+    const user = await loadSettingsFile(userPath).catch(() => undefined)
+    if (user !== undefined && hasOwnTelemetry(user.settings)) {
+      io.stderr.write(
+        `${NAME}: note: the telemetry variables in ${userPath} stay; add --telemetry to remove them too\n`,
+      )
+    }
   }
 
-  await out(`Target: ${path}\n`)
-  if (!options.uninstall) {
-    await out(
-      `Hooks: ${describeTarget(options.target, options.events)} (${plural(options.events.length, 'event')})\n`,
-    )
+  if (hooksPath !== undefined) {
+    await out(`Target: ${hooksPath}\n`)
+    if (!options.uninstall) {
+      await out(
+        `Hooks: ${describeTarget(options.target, options.events)} (${plural(options.events.length, 'event')})\n`,
+      )
+    }
   }
-  if (!result.changed) {
-    await out(
-      options.uninstall
-        ? `No observatory hooks in ${path}, nothing to change.\n`
-        : `Already installed, nothing to change.\n`,
-    )
+  if (telemetryEdit !== undefined) {
+    if (hooksPath !== userPath) {
+      await out(`Telemetry target: ${userPath}\n`)
+      if (hooksPath !== undefined) {
+        await out(
+          `Note: Claude Code takes its telemetry variables from your user settings (or the environment), ` +
+            `never from a project's settings; there they apply to every project.\n`,
+        )
+      }
+    }
+    if (!options.uninstall && options.telemetry !== undefined) {
+      await out(`Telemetry: ${describeTelemetry(options, options.telemetry)}\n`)
+    }
+  }
+
+  const changes = edits.filter(
+    (edit) => edit.hooks?.changed === true || edit.telemetry?.changed === true,
+  )
+  if (changes.length === 0) {
+    if (!options.uninstall) {
+      await out('Already installed, nothing to change.\n')
+    } else if (hooksPath !== undefined && telemetry) {
+      const where = hooksPath === userPath ? ` in ${hooksPath}` : ''
+      await out(`No observatory hooks or telemetry variables${where}, nothing to change.\n`)
+    } else {
+      await out(
+        `No observatory ${hooksPath !== undefined ? 'hooks' : 'telemetry variables'} in ${hooksPath ?? userPath}, nothing to change.\n`,
+      )
+    }
     return 0
   }
 
-  const newText = `${settingsText(result.settings, file.indent)}\n`
-  const diff = unifiedDiff(
-    file.text,
-    newText,
-    file.exists ? path : '/dev/null',
-    file.exists ? `${path} (new)` : path,
-  )
-  await out(diff)
+  const texts = new Map<FileEdit, string>()
+  for (const edit of changes) {
+    const { file } = edit
+    const newText = `${settingsText(edit.settings, file.indent)}\n`
+    texts.set(edit, newText)
+    await out(
+      unifiedDiff(
+        file.text,
+        newText,
+        file.exists ? file.path : '/dev/null',
+        file.exists ? `${file.path} (new)` : file.path,
+      ),
+    )
+  }
 
   if (options.dryRun) {
     await out('Dry run: nothing written.\n')
@@ -170,19 +292,51 @@ async function install(
     }
   }
 
-  await checkWritable(file)
-  await checkUnchanged(file)
-  if (file.exists) {
-    const backup = await backupFile(file.realPath, new Date())
-    await out(`Backup: ${backup}\n`)
+  // Every file is checked before any is written.
+  for (const edit of changes) {
+    await checkWritable(edit.file)
+    await checkUnchanged(edit.file)
   }
-  await writeFileAtomic(file.realPath, newText)
+  for (const edit of changes) {
+    const { file } = edit
+    if (file.exists) {
+      const backup = await backupFile(file.realPath, new Date())
+      await out(`Backup: ${backup}\n`)
+    }
+    await writeFileAtomic(file.realPath, texts.get(edit)!, edit.secret ? 0o600 : 0o666)
+  }
 
-  if (options.uninstall) {
-    await out(`Removed ${plural(result.removed, 'observatory hook')} from ${path}.\n`)
-  } else {
-    const replaced = result.removed > 0 ? `, replaced ${plural(result.removed, 'older hook')}` : ''
-    await out(`Installed ${plural(result.added, 'hook')} in ${path}${replaced}.\n`)
+  for (const edit of changes) {
+    const path = edit.file.path
+    const hooks = edit.hooks
+    if (hooks?.changed === true) {
+      if (options.uninstall) {
+        await out(`Removed ${plural(hooks.removed, 'observatory hook')} from ${path}.\n`)
+      } else {
+        const replaced =
+          hooks.removed > 0 ? `, replaced ${plural(hooks.removed, 'older hook')}` : ''
+        await out(`Installed ${plural(hooks.added, 'hook')} in ${path}${replaced}.\n`)
+      }
+    }
+    const env = edit.telemetry
+    if (env?.changed === true) {
+      if (options.uninstall) {
+        await out(
+          `Removed ${plural(env.removed.length, 'telemetry variable')} from the "env" of ${path}.\n`,
+        )
+      } else {
+        const parts: string[] = []
+        if (env.written.length > 0) parts.push(`set ${plural(env.written.length, 'variable')}`)
+        if (env.removed.length > 0) {
+          parts.push(`removed ${plural(env.removed.length, 'variable')} no longer wanted`)
+        }
+        if (parts.length === 0) parts.push('updated its record')
+        await out(`Telemetry: ${parts.join(', ')} in the "env" of ${path}.\n`)
+      }
+    }
+  }
+  if (telemetryEdit?.telemetry?.changed === true && !options.uninstall) {
+    await out('Claude Code sessions started from now on send their telemetry.\n')
   }
   return 0
 }

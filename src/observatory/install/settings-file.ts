@@ -214,8 +214,13 @@ export async function backupFile(path: string, now: Date): Promise<string> {
 /**
  * Replaces `path` with `text` atomically: a temporary file in the same directory is written, fsync'ed, given the
  * original file's mode and owner, and renamed over `path`; the directory is fsync'ed afterwards (best effort).
+ * `newMode` is the mode of a file that did not exist (before the umask; default 0666).
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  newMode: number = 0o666,
+): Promise<void> {
   const dir = dirname(path)
   let original: { mode: number; uid: number; gid: number } | undefined
   try {
@@ -227,7 +232,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   let created = false
   try {
-    const handle = await open(temp, 'wx', original?.mode ?? 0o666)
+    const handle = await open(temp, 'wx', original?.mode ?? newMode)
     created = true
     try {
       await handle.writeFile(text, 'utf8')
