@@ -81,7 +81,8 @@ Telemetry (Claude Code's OpenTelemetry: cost and tokens per session and turn):
                        (Claude Code ignores them in a project's settings): OTLP ${TELEMETRY_PROTOCOL} logs
                        and metrics to http://BIND:PORT, the observatory's TCP listener
                        (also with --transport unix: a socket cannot carry them)
-  --traces             --telemetry, and traces too (beta; the observatory does not keep spans)
+  --traces             --telemetry, and traces too (beta: spans of each interaction, API
+                       request and tool, kept by the observatory)
   --telemetry-only     the telemetry variables alone: no hook is added or removed
   --token TOKEN        serve's --token, sent as OTEL_EXPORTER_OTLP_HEADERS (default:
                        $${TOKEN_ENV}); written in the settings file

@@ -69,8 +69,10 @@ Modes:
                         every 250 ms; logs are followed through rotation and truncation
   --sessions            one row per session, from the session model: state and since when, the
                         tool it is about, events, last activity, project (JSON lines: the whole
-                        summary); a session at work (starting, thinking, running a tool,
-                        compacting) with no event for ${STALE_MINUTES} minutes reads as stale;
+                        summary); from the store, with Claude Code's telemetry, also cost (USD)
+                        and tokens (JSON: usage, with cache read/creation); a session at
+                        work (starting, thinking, running a tool, compacting) with no event
+                        for ${STALE_MINUTES} minutes reads as stale;
                         --since keeps the sessions active since then
   --state STATE[,STATE] with --sessions: only these states (repeatable):
 ${wrap(`${SESSION_STATES.join(', ')} (running-tool works too)`, 70, 24)}

@@ -26,6 +26,11 @@ import {
 import { DEFAULT_APPROVAL_HOOK_TIMEOUT } from '../observatory/install/index.ts'
 import { parseDuration } from './command.ts'
 
+/** Most OTLP records (and, separately, spans) in flight (`--otlp-queue`). */
+export const DEFAULT_OTLP_QUEUE = 2048
+/** One OTLP export request's time limit, retries included (`--otlp-timeout`). */
+export const DEFAULT_OTLP_TIMEOUT_MS = 10_000
+
 /** How long a PermissionRequest waits for a person on the page (`--approval-timeout`). */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 60_000
 /** The longest wait: below Claude Code's longest hook timeout (600 s), with a margin for the answer. */
@@ -76,6 +81,19 @@ Decisions (answers to PreToolUse and PermissionRequest; docs/policy.md):
                          --approvals sets ${DEFAULT_APPROVAL_HOOK_TIMEOUT} s)
   --audit FILE           the decisions' hash-chained audit log (default
                          $XDG_STATE_HOME/hooks-observatory/audit.jsonl or ~/.local/state/…)
+
+Export (OpenTelemetry, OTLP/HTTP JSON; docs/scale-out.md):
+  --otlp-endpoint URL    also export every event as a log record and every tool call and
+                         turn as a span to this OTLP/HTTP endpoint (another observatory, a
+                         collector); /v1/logs and /v1/traces are appended. Lossy: hooks
+                         never wait for it; what is dropped is counted in /stats
+  --otlp-header NAME=VALUE
+                         send this header with every export (repeatable), e.g.
+                         "Authorization=Bearer TOKEN"; OTEL_EXPORTER_OTLP_HEADERS is read too
+  --otlp-queue N         most records, and most spans, waiting to be exported; beyond, they
+                         are dropped and counted (default ${DEFAULT_OTLP_QUEUE})
+  --otlp-timeout DURATION
+                         one export's time limit, retries included (default ${DEFAULT_OTLP_TIMEOUT_MS / 1000}s)
 
 Safety (TCP):
   --allow-host NAME      accept this Host header too (repeatable; loopback names always allowed)
@@ -185,6 +203,7 @@ export function parseServeArgs(
     )
   }
   if (values.audit === '') throw usageError('Error: --audit needs a path')
+  const otlpExport = parseOtlpExport(values)
   const auditPath = values.audit ?? join(dirname(defaultStorePath(env, where.home)), 'audit.jsonl')
 
   return {
@@ -225,7 +244,49 @@ export function parseServeArgs(
       home: where.home,
       env,
     },
+    otlpExport,
   }
+}
+
+/** `--otlp-endpoint`, `--otlp-header`, `--otlp-queue`, `--otlp-timeout`. */
+function parseOtlpExport(
+  values: ReturnType<typeof parse>['values'],
+): ObservatoryOptions['otlpExport'] {
+  const endpoint = values['otlp-endpoint']
+  if (endpoint === undefined) {
+    for (const flag of ['otlp-header', 'otlp-queue', 'otlp-timeout'] as const) {
+      if (values[flag] !== undefined) throw usageError(`Error: --${flag} requires --otlp-endpoint`)
+    }
+    return undefined
+  }
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    throw usageError(`Error: --otlp-endpoint must be an http:// or https:// URL, not "${endpoint}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw usageError(`Error: --otlp-endpoint must be an http:// or https:// URL, not "${endpoint}"`)
+  }
+  const headers: Record<string, string> = {}
+  for (const header of values['otlp-header'] ?? []) {
+    const equals = header.indexOf('=')
+    const name = equals === -1 ? '' : header.slice(0, equals).trim()
+    const value = equals === -1 ? '' : header.slice(equals + 1).trim()
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      throw usageError(
+        `Error: --otlp-header must be NAME=VALUE with a header name and a one-line value, not "${header}"`,
+      )
+    }
+    headers[name] = value
+  }
+  const maxQueue = parseCount(values['otlp-queue'], '--otlp-queue', DEFAULT_OTLP_QUEUE)
+  if (maxQueue < 1) throw usageError('Error: --otlp-queue must be at least 1')
+  const timeoutMs =
+    values['otlp-timeout'] === undefined
+      ? DEFAULT_OTLP_TIMEOUT_MS
+      : parseDurationOption(values['otlp-timeout'], '--otlp-timeout', false)
+  return { endpoint: url.href, headers, maxQueue, timeoutMs }
 }
 
 function parse(argv: string[]) {
@@ -261,6 +322,10 @@ function parse(argv: string[]) {
       'approve-from-page': { type: 'boolean' },
       'approval-timeout': { type: 'string' },
       audit: { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
+      'otlp-header': { type: 'string', multiple: true },
+      'otlp-queue': { type: 'string' },
+      'otlp-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -31,6 +31,12 @@ export async function runServe(argv: string[]): Promise<number> {
     message(`Output socket: ${options.outputSocket}${options.tee ? ' (tee: stdout + socket)' : ''}`)
   }
   if (options.log !== undefined) message(`Log file: ${options.log.path}`)
+  if (options.otlpExport !== undefined) {
+    message(
+      `OTLP export: ${options.otlpExport.endpoint} (events as logs, tool calls and turns as spans; ` +
+        `up to ${options.otlpExport.maxQueue} waiting)`,
+    )
+  }
   const store = running.recorder.store
   if (store !== undefined) {
     const kept = options.store?.retainMs

@@ -51,7 +51,7 @@ const WRITTEN: Record<string, string> = {
   CLAUDE_CODE_ENABLE_TELEMETRY: '1',
   OTEL_LOGS_EXPORTER: 'otlp',
   OTEL_METRICS_EXPORTER: 'otlp',
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
   OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:23518',
 }
 
@@ -69,7 +69,7 @@ function envOf(settings: JsonObject): Record<string, unknown> {
 
 describe('telemetry variables: merge and unmerge', () => {
   it('writes the variables and their record into an empty file; idempotent', () => {
-    assert.equal(TELEMETRY_PROTOCOL, 'http/json')
+    assert.equal(TELEMETRY_PROTOCOL, 'http/protobuf')
     const first = installTelemetry(new JsonObject(), TARGET)
     assert.equal(first.changed, true)
     assert.deepEqual(envOf(first.settings), { ...WRITTEN, [TELEMETRY_RECORD_KEY]: record(WRITTEN) })
@@ -252,7 +252,7 @@ describe('observatory install --telemetry (CLI)', () => {
     assert.equal(r.stderr, '')
     assert.match(
       r.stdout,
-      /^Telemetry: Claude Code's OpenTelemetry logs and metrics, http\/json to http:\/\/127\.0\.0\.1:23518 \(TCP: telemetry cannot go through a Unix socket/m,
+      /^Telemetry: Claude Code's OpenTelemetry logs and metrics, http\/protobuf to http:\/\/127\.0\.0\.1:23518 \(TCP: telemetry cannot go through a Unix socket/m,
     )
     const settings = readJson(e.user)
     assert.ok(settings.hooks?.PreToolUse)

@@ -408,10 +408,10 @@ describe('observatory query --sessions on the store', () => {
     const later = await query(['--sessions', '--csv'], { env, run: at(8 + 11 * 60) })
     assert.equal(
       later.stdout,
-      'session_id,state,state_since,tool,last_event,events,last_activity,project,cwd\r\n' +
-        'third-3333,stale,2026-02-09T10:10:08.000Z,bash,PreToolUse,1,2026-02-09T10:00:08.000Z,,\r\n' +
-        'other-2222,waiting for input,2026-02-09T10:00:07.000Z,,Stop,3,2026-02-09T10:00:07.000Z,lib,/work/lib\r\n' +
-        'sess-aaaa-1111,waiting for permission,2026-02-09T10:00:03.000Z,mcp__github__create_issue,ConfigChange,5,2026-02-09T10:00:04.000Z,app,/work/app\r\n',
+      'session_id,state,state_since,tool,last_event,events,last_activity,project,cwd,cost_usd,input_tokens,output_tokens,cache_read_tokens,cache_creation_tokens\r\n' +
+        'third-3333,stale,2026-02-09T10:10:08.000Z,bash,PreToolUse,1,2026-02-09T10:00:08.000Z,,,,,,,\r\n' +
+        'other-2222,waiting for input,2026-02-09T10:00:07.000Z,,Stop,3,2026-02-09T10:00:07.000Z,lib,/work/lib,,,,,\r\n' +
+        'sess-aaaa-1111,waiting for permission,2026-02-09T10:00:03.000Z,mcp__github__create_issue,ConfigChange,5,2026-02-09T10:00:04.000Z,app,/work/app,,,,,\r\n',
     )
     const table = await query(
       ['--sessions', '--table', '--state', 'stale,waiting for permission'],

@@ -614,9 +614,9 @@ describe('observatory query --sessions', () => {
     const csv = await query(['--log', log, '--sessions', '--csv', '-n', '2'], { run: at })
     assert.equal(
       csv.stdout,
-      'session_id,state,state_since,tool,last_event,events,last_activity,project,cwd\r\n' +
-        'permx,waiting for permission,2026-02-09T10:00:18.000Z,mcp__github__create_issue,SomethingNew,3,2026-02-09T10:00:19.000Z,permx,/work/permx\r\n' +
-        'compact,compacting,2026-02-09T10:00:16.000Z,,PreCompact,1,2026-02-09T10:00:16.000Z,compact,/work/compact\r\n',
+      'session_id,state,state_since,tool,last_event,events,last_activity,project,cwd,cost_usd,input_tokens,output_tokens,cache_read_tokens,cache_creation_tokens\r\n' +
+        'permx,waiting for permission,2026-02-09T10:00:18.000Z,mcp__github__create_issue,SomethingNew,3,2026-02-09T10:00:19.000Z,permx,/work/permx,,,,,\r\n' +
+        'compact,compacting,2026-02-09T10:00:16.000Z,,PreCompact,1,2026-02-09T10:00:16.000Z,compact,/work/compact,,,,,\r\n',
     )
   })
 })

@@ -3,7 +3,9 @@
  * `/docs`):
  *
  *   GET /api/sessions          one summary per session, most recently active first (filters: state, project, since)
- *   GET /api/sessions/{id}     one session in full: its turns, tool calls and subagent tree
+ *   GET /api/sessions/{id}     one session in full: its turns, tool calls and subagent tree (with Claude Code's
+ *                              telemetry joined: usage per turn, each call's `tool_result` by `tool_use_id`)
+ *   GET /api/sessions/{id}/telemetry   its telemetry events, spans and metric points (telemetry.ts)
  *   GET /api/events            stored events, newest first, with filters, full-text search and a cursor
  *   GET /api/events/{id}       one event's line, exactly as the sinks got it
  *   GET /api/tools             per tool: calls, failures and duration percentiles over a window
@@ -32,6 +34,7 @@ import {
 } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import type { StoredDecision } from '../store/store.ts'
+import { registerTelemetry, TOOL_TELEMETRY_SCHEMA, withToolTelemetry } from './telemetry.ts'
 
 export interface ApiOptions {
   model: SessionModel
@@ -258,24 +261,36 @@ function usageOnly(u: Usage | undefined): Usage | null {
   }
 }
 
-/** A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage. */
-function telemetrySummary(sessionId: string, usage: SessionUsage): SessionSummary {
+/**
+ * A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage (null when it
+ * sent no `api_request`, only other telemetry).
+ */
+function telemetrySummary(
+  sessionId: string,
+  usage: SessionUsage | undefined,
+  times: { first_ts: number | null; last_ts: number | null } = { first_ts: null, last_ts: null },
+): SessionSummary {
+  const first = usage?.first_ts ?? times.first_ts
+  const last =
+    usage === undefined
+      ? times.last_ts
+      : Math.max(usage.last_ts, times.last_ts ?? Number.NEGATIVE_INFINITY)
   return {
     session_id: sessionId,
     state: 'idle',
-    state_since: usage.first_ts,
+    state_since: first,
     state_tool: null,
     state_reason: null,
     current_tool: null,
     cwd: null,
     project: null,
-    model: usage.models[0] ?? null,
+    model: usage?.models[0] ?? null,
     permission_mode: null,
     source: null,
     transcript_path: null,
-    started: usage.first_ts,
-    last_event: 'api_request',
-    last_event_time: usage.last_ts,
+    started: first,
+    last_event: usage === undefined ? 'telemetry' : 'api_request',
+    last_event_time: last,
     last_prompt: null,
     counts: {
       events: 0,
@@ -310,11 +325,32 @@ function withUsage(summaries: SessionSummary[], store: Store | undefined): Sessi
   return [...result, ...extra].sort((a, b) => (time(b) > time(a) ? 1 : time(b) < time(a) ? -1 : 0))
 }
 
-/** The detail of a session known only from telemetry: one turn per `prompt_id`, no calls. */
-function telemetryDetail(store: Store, id: string): SessionDetail | undefined {
+/**
+ * The detail of a session known only from telemetry: one turn per `prompt_id`, no calls, and how much telemetry
+ * names it (`telemetry`: events, spans, metric points).
+ */
+function telemetryDetail(
+  store: Store,
+  id: string,
+): (SessionDetail & { telemetry: Record<string, number> }) | undefined {
   const usage = store.usage(id)
   const total = store.usageBySession().get(id)
-  if (total === undefined) return undefined
+  const counts = store.telemetryCounts(id)
+  const telemetry = {
+    telemetry_events: counts.telemetry_events,
+    spans: counts.spans,
+    metric_points: counts.metric_points,
+  }
+  if (total === undefined) {
+    if (counts.telemetry_events === 0 && counts.spans === 0) return undefined
+    return {
+      ...telemetrySummary(id, undefined, counts),
+      turns: [],
+      tool_calls: [],
+      subagents: [],
+      telemetry,
+    }
+  }
   const turns: Turn[] = []
   for (const t of usage.turns) {
     if (t.prompt_id === null) continue
@@ -329,7 +365,7 @@ function telemetryDetail(store: Store, id: string): SessionDetail | undefined {
       usage: usageOnly(t),
     })
   }
-  return { ...telemetrySummary(id, total), turns, tool_calls: [], subagents: [] }
+  return { ...telemetrySummary(id, total, counts), turns, tool_calls: [], subagents: [], telemetry }
 }
 
 /** Registers the API routes on `app`. */
@@ -410,6 +446,7 @@ export function registerApi(app: App, options: ApiOptions): void {
         if (options.decisions === true || decisions.length > 0) {
           withDecisions(detail.tool_calls, decisions)
         }
+        withToolTelemetry(detail.tool_calls, store.toolResults(id))
       }
       // The live model knows what the stored events alone cannot (a summary restored after a restart).
       const live = model.summary(id, at)
@@ -454,6 +491,7 @@ export function registerApi(app: App, options: ApiOptions): void {
                       reason: { type: 'string' },
                     },
                   },
+                  telemetry: TOOL_TELEMETRY_SCHEMA,
                 },
               },
             },
@@ -578,6 +616,8 @@ export function registerApi(app: App, options: ApiOptions): void {
       },
     },
   )
+
+  registerTelemetry(app, { store })
 
   // Hooks are accepted on any path (as in the original), so without this a mistyped API path would be a 405
   // (GET) or, worse, stored as an event (POST). Under /api/ an unknown path is an unknown resource.

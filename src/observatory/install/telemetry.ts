@@ -22,10 +22,11 @@ import { cloneJson, duplicateKeys, JsonObject, jsonEquals } from '../encoding/in
 import { SettingsShapeError, urlHost } from './hooks.ts'
 
 /**
- * `OTEL_EXPORTER_OTLP_PROTOCOL` as written by install: the OTLP encoding the observatory's `/v1/logs`,
- * `/v1/metrics` and `/v1/traces` accept.
+ * `OTEL_EXPORTER_OTLP_PROTOCOL` as written by install: Claude Code's own default, written out so that a default
+ * changed elsewhere (an `OTEL_EXPORTER_OTLP_PROTOCOL` for another collector) does not apply here. The receiver
+ * takes `http/json` as well; protobuf is the smaller of the two.
  */
-export const TELEMETRY_PROTOCOL = 'http/json'
+export const TELEMETRY_PROTOCOL = 'http/protobuf'
 
 /** The `env` variable holding install's record of the variables it wrote (see the module comment). */
 export const TELEMETRY_RECORD_KEY = 'HOOKS_OBSERVATORY_ENV'

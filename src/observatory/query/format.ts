@@ -134,7 +134,48 @@ export const SESSION_CSV_HEADER = [
   'cwd',
 ] as const
 
-export function sessionCsv(summary: SessionSummary): string {
+/** The CSV columns added when a session listed has usage (Claude Code's telemetry, from the store). */
+export const SESSION_USAGE_CSV_HEADER = [
+  'cost_usd',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_creation_tokens',
+] as const
+
+/** Whether any session has usage: then the table and CSV have cost and token columns. */
+export function anyUsage(sessions: readonly SessionSummary[]): boolean {
+  return sessions.some((summary) => summary.usage !== undefined && summary.usage !== null)
+}
+
+/** `$0.0123` (four decimals), or `-` without usage. */
+export function costText(summary: SessionSummary): string {
+  const usage = summary.usage
+  return usage === undefined || usage === null ? '-' : `$${usage.cost_usd.toFixed(4)}`
+}
+
+/** Input + output tokens, or `-` without usage. */
+export function tokensText(summary: SessionSummary): string {
+  const usage = summary.usage
+  return usage === undefined || usage === null
+    ? '-'
+    : String(usage.input_tokens + usage.output_tokens)
+}
+
+/** `withUsage`: the usage columns too (see {@link SESSION_USAGE_CSV_HEADER}); empty fields without usage. */
+export function sessionCsv(summary: SessionSummary, withUsage = false): string {
+  const u = summary.usage ?? null
+  const usage = !withUsage
+    ? []
+    : u === null
+      ? ['', '', '', '', '']
+      : [
+          String(u.cost_usd),
+          String(u.input_tokens),
+          String(u.output_tokens),
+          String(u.cache_read_tokens),
+          String(u.cache_creation_tokens),
+        ]
   return csvRecord([
     summary.session_id,
     summary.state,
@@ -145,6 +186,7 @@ export function sessionCsv(summary: SessionSummary): string {
     isoTime(summary.last_event_time),
     summary.project ?? '',
     summary.cwd ?? '',
+    ...usage,
   ])
 }
 
@@ -189,13 +231,22 @@ const SESSION_HEADERS = [
   'AGO',
   'PROJECT',
 ] as const
-/** Columns aligned to the right (durations and counts). */
-const RIGHT = new Set([2, 4, 6])
+/** With usage: COST and TOKENS go before PROJECT (the last column, which takes the rest of the width). */
+const SESSION_USAGE_HEADERS = [
+  ...SESSION_HEADERS.slice(0, -1),
+  'COST',
+  'TOKENS',
+  'PROJECT',
+] as const
+/** Columns aligned to the right (durations, counts, cost and tokens). */
+const RIGHT = new Set([2, 4, 6, 7, 8])
 const TOOL_COLUMN = 3
 
 /**
  * The sessions table, aligned to its widest cells (all rows are known): the state and how long it has held, the
  * tool it is about (never cut), the event count, the last activity and the project (the last part of the cwd).
+ * When a session has usage (Claude Code's telemetry, from the store), COST (`$0.0123`) and TOKENS (input +
+ * output) come before the project, `-` for the sessions without.
  */
 export function sessionTable(
   sessions: readonly SessionSummary[],
@@ -203,6 +254,8 @@ export function sessionTable(
   width: number,
   color: boolean,
 ): string {
+  const usage = anyUsage(sessions)
+  const headers: readonly string[] = usage ? SESSION_USAGE_HEADERS : SESSION_HEADERS
   const cells = sessions.map((summary) => [
     summary.session_id.slice(0, SESSION_W),
     summary.state,
@@ -211,9 +264,10 @@ export function sessionTable(
     String(summary.counts.events),
     tableTime(summary.last_event_time),
     ago(summary.last_event_time, now),
+    ...(usage ? [costText(summary), tokensText(summary)] : []),
     oneLine(summary.project ?? ''),
   ])
-  const widths = SESSION_HEADERS.map((h, i) =>
+  const widths = headers.map((h, i) =>
     Math.min(
       i === TOOL_COLUMN ? Number.POSITIVE_INFINITY : 40,
       Math.max(h.length, ...cells.map((c) => Array.from(c[i] ?? '').length)),
@@ -236,5 +290,5 @@ export function sessionTable(
     const line = parts.join(GAP).trimEnd()
     return `${header ? paint(line, BOLD, color) : line}\n`
   }
-  return [render(SESSION_HEADERS, true), ...cells.map((c) => render(c, false))].join('')
+  return [render(headers, true), ...cells.map((c) => render(c, false))].join('')
 }

@@ -11,6 +11,7 @@ import {
   eventCsv,
   type OutputFormat,
   SESSION_CSV_HEADER,
+  SESSION_USAGE_CSV_HEADER,
   sessionCsv,
   sessionJson,
   sessionTable,
@@ -88,8 +89,9 @@ export async function writeSessions(
     const width = terminalColumns(io.stdout) ?? 120
     await output.push(sessionTable(sessions, now, width, useColor(io, format)))
   } else if (format === 'csv') {
-    await output.push(csvRecord(SESSION_CSV_HEADER))
-    for (const summary of sessions) await output.push(sessionCsv(summary))
+    // The same columns whatever the data (a program reads them by position): usage's are empty without it.
+    await output.push(csvRecord([...SESSION_CSV_HEADER, ...SESSION_USAGE_CSV_HEADER]))
+    for (const summary of sessions) await output.push(sessionCsv(summary, true))
   } else {
     for (const summary of sessions) await output.push(sessionJson(summary))
   }

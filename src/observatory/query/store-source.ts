@@ -7,15 +7,31 @@
  *   prints them oldest first; `--session PREFIX` is matched here (the store knows whole ids only);
  * - `--watch`: then, every 250 ms, the events after the last id seen (a page of at most 1,000 at a time), until
  *   the signal aborts;
- * - `--sessions`: the summaries the server keeps (as of each session's last event), `stale` derived at `now`.
+ * - `--sessions`: the summaries the server keeps (as of each session's last event), `stale` derived at `now`, with
+ *   each one's `usage` from Claude Code's telemetry (cost and tokens; null without any).
  */
 import { type CommandIO, errnoCode, UserError } from '../install/command-io.ts'
-import { parseHookEvent } from '../sessions/index.ts'
+import { parseHookEvent, type SessionUsage, type Usage } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import { EventRenderer, Output, pause, untilStopped, writeSessions } from './output.ts'
 import type { QueryOptions, QueryRunOptions } from './query.ts'
 import type { HookEvent } from './records.ts'
 import { keepSessions, summariesAt } from './sessions.ts'
+
+/** The fields of a session's usage the output shows (without its first and last times), or null. */
+function usageOf(u: SessionUsage | undefined): Usage | null {
+  if (u === undefined) return null
+  return {
+    cost_usd: u.cost_usd,
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read_tokens: u.cache_read_tokens,
+    cache_creation_tokens: u.cache_creation_tokens,
+    api_requests: u.api_requests,
+    api_duration_ms: u.api_duration_ms,
+    models: u.models,
+  }
+}
 
 /** Events per read (the store's largest page). */
 const PAGE = 1000
@@ -119,12 +135,13 @@ export async function queryStore(
       const stored = store
         .sessions({ since: options.since })
         .filter((summary) => prefix === undefined || summary.session_id.startsWith(prefix))
+      const usage = store.usageBySession()
       const sessions = keepSessions(summariesAt(stored, now()), {
         session: undefined,
         since: undefined,
         states: options.states,
         last: options.last,
-      })
+      }).map((summary) => ({ ...summary, usage: usageOf(usage.get(summary.session_id)) }))
       await writeSessions(output, io, options.format, sessions, now())
       return 0
     }

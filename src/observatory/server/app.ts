@@ -24,16 +24,17 @@ import { App, type Context, HttpError, type Middleware } from '../../framework/i
 import type { Logger, RejectInfo, Request, Response } from '../../transport/index.ts'
 import { RequestBodyError } from '../../transport/index.ts'
 import { type PolicyInfo, registerApprovals } from '../api/approvals.ts'
-import { registerApi, registerTimeline } from '../api/index.ts'
-import { encodeJson } from '../encoding/index.ts'
-import { registerOtlp } from '../otlp/index.ts'
+import { registerApi, registerTimeline, registerUsage } from '../api/index.ts'
+import { encodeJson, type JsonObject } from '../encoding/index.ts'
+import { type OtlpLogRecord, registerOtlp } from '../otlp/index.ts'
+import { forwardedEvent, isObservatoryRecord, RecentIds } from '../otlp/observatory-records.ts'
 import { type Decisions, NO_DECISION } from './decisions.ts'
 import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
 import { Dashboard } from './live-page.ts'
 import { liveStream } from './live-stream.ts'
-import type { Recorder } from './recorder.ts'
+import type { Recorded, Recorder } from './recorder.ts'
 import type { Stats } from './stats.ts'
 
 /** The app's parts and settings; `allowHosts`, `bindAddress` and `token` are the TCP guard's (guard.ts). */
@@ -53,6 +54,8 @@ export interface ObservatoryAppOptions extends GuardOptions {
   /** What `GET /api/policy` says (absent: no policy). */
   policyInfo?: (() => PolicyInfo) | undefined
   logger?: Logger
+  /** One-line messages (a forwarded event that could not be used). Default: stderr. */
+  log?: ((message: string) => void) | undefined
 }
 
 export interface ObservatoryApp {
@@ -86,6 +89,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
       ...stats.snapshot(),
       ...options.extraStats?.(),
       otlp: { ...otlp },
+      forwarded: { ...forwarded },
       decisions:
         decisions === undefined
           ? null
@@ -131,6 +135,73 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     tags: ['live'],
   })
 
+  /**
+   * One event's way in, local or forwarded: encoded once, recorded (numbered, the session model, the store) and
+   * published to every sink. `written` settles once the lossless sinks took the line and the store committed it.
+   */
+  const accept = (
+    enriched: JsonObject,
+    ts: Date,
+    event: string,
+  ): { recorded: Recorded; written: Promise<unknown> } => {
+    const line = `${encodeJson(enriched)}\n`
+    const tool = enriched.get('tool_name')
+    const toolUseId = enriched.get('tool_use_id')
+    const recorded = recorder.record(enriched, line, ts, event)
+    const published = hub.publish(line, {
+      event,
+      ts,
+      tool: typeof tool === 'string' ? tool : undefined,
+      toolUseId: typeof toolUseId === 'string' ? toolUseId : undefined,
+      id: recorded.id,
+    })
+    const written =
+      recorded.committed === undefined ? published : Promise.all([published, recorded.committed])
+    return { recorded, written }
+  }
+
+  // Hook events another observatory exported (otlp/exporter.ts) arrive as OTLP log records on /v1/logs: each is
+  // taken in like a local hook (stored, in the sessions, fanned out), once per uid, marked `_forwarded` and without
+  // local identity fields (otlp/observatory-records.ts). No decision is made on them: nobody waits for an answer.
+  const forwarded = { received: 0, ingested: 0, duplicates: 0, malformed: 0 }
+  const seen = new RecentIds()
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const forward = async (records: OtlpLogRecord[]): Promise<OtlpLogRecord[]> => {
+    const rest: OtlpLogRecord[] = []
+    const pending: Promise<unknown>[] = []
+    const uids: string[] = []
+    const now = Date.now()
+    for (const record of records) {
+      if (!isObservatoryRecord(record)) {
+        rest.push(record)
+        continue
+      }
+      forwarded.received++
+      const event = forwardedEvent(record, now)
+      if (typeof event === 'string') {
+        forwarded.malformed++
+        log(`Forwarded hook event dropped: ${event}`)
+        continue
+      }
+      if (!seen.add(event.uid)) {
+        forwarded.duplicates++
+        continue
+      }
+      uids.push(event.uid)
+      pending.push(accept(event.enriched, new Date(event.time), event.event).written)
+    }
+    // All recorded and published in order above; their commits awaited together (one group commit).
+    try {
+      await Promise.all(pending)
+    } catch (error) {
+      // Not stored: the sender may retry, and the retry must not be taken for a duplicate.
+      for (const uid of uids) seen.delete(uid)
+      throw error
+    }
+    forwarded.ingested += uids.length
+    return rest
+  }
+
   const ingest = async (c: Context): Promise<Response> => {
     const request = c.req
     const started = decisions === undefined ? 0 : performance.now()
@@ -148,19 +219,8 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     const event = eventNameFromQuery(request.query)
     const payload = payloadFromBody(body)
     const enriched = enrichEvent(peerMeta(request, ts, event), payload)
-    const line = `${encodeJson(enriched)}\n`
-    const tool = payload.get('tool_name')
-    const toolUseId = payload.get('tool_use_id')
-    const recorded = recorder.record(enriched, line, ts, event)
-    const published = hub.publish(line, {
-      event,
-      ts,
-      tool: typeof tool === 'string' ? tool : undefined,
-      toolUseId: typeof toolUseId === 'string' ? toolUseId : undefined,
-      id: recorded.id,
-    })
-    if (recorded.committed !== undefined) await Promise.all([published, recorded.committed])
-    else await published
+    const { recorded, written } = accept(enriched, ts, event)
+    await written
     if (decisions === undefined) return NO_DECISION
     if (event !== 'PreToolUse' && event !== 'PermissionRequest') {
       decisions.observe(event, recorded.event)
@@ -176,7 +236,11 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     })
   }
   // Claude Code's telemetry (OTLP/HTTP JSON): before the catch-all hook route, which would take it for a hook.
-  const otlp = registerOtlp(app, { store: recorder.store, maxBodySize: options.maxBodySize })
+  const otlp = registerOtlp(app, {
+    store: recorder.store,
+    maxBodySize: options.maxBodySize,
+    forward,
+  })
   // The original accepts a hook on any path; /hook is what every config uses.
   app.post('/{*path}', ingest, {
     summary: 'Receive a hook event (?event=NAME, JSON body)',
@@ -190,6 +254,7 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     decisions: decisions !== undefined,
   })
   registerTimeline(app, { store: recorder.store })
+  registerUsage(app, { store: recorder.store })
   registerApprovals(app, {
     approvals,
     policy:

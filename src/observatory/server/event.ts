@@ -181,6 +181,9 @@ export const METADATA_KEYS: ReadonlySet<string> = new Set([
   '_peer_pid',
   '_peer_uid',
   '_peer_gid',
+  // Set only on an event received from another observatory (otlp/observatory-records.ts): a local payload
+  // cannot pass for a forwarded event (nor stop its own export: otlp/exporter.ts skips forwarded events).
+  '_forwarded',
 ])
 
 /** Where {@link enrichEvent} keeps a payload's values for {@link METADATA_KEYS} (and for this key itself). */

@@ -1,3 +1,5 @@
+import type { OtlpExportOptions } from '../otlp/exporter.ts'
+
 /** Everything `observatory serve` can be told, after the CLI has parsed and checked it. */
 export interface ObservatoryOptions {
   /** Unix socket listener (absent: none). */
@@ -35,6 +37,11 @@ export interface ObservatoryOptions {
    * body), as before policies.
    */
   decisions?: DecisionOptions | undefined
+  /**
+   * Export every event as an OTLP log record and every tool call and turn as a span (otlp/exporter.ts). Absent:
+   * nothing is exported.
+   */
+  otlpExport?: OtlpExportOptions | undefined
 }
 
 /** `--policy`, `--policy-mode`, `--approve-from-page`, `--approval-timeout`, `--audit`. */

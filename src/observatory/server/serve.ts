@@ -16,6 +16,7 @@ import {
 } from '../../transport/index.ts'
 import { encodeJsonPretty, encodeYaml, parseJson } from '../encoding/index.ts'
 import { UserError } from '../errors.ts'
+import type { OtlpExport } from '../otlp/exporter.ts'
 import { decisionBody, PolicyWatcher, policyFiles } from '../policy/index.ts'
 import { type LineFormatter, LogFileSink, OutputSocketSink, StreamSink } from '../sinks/index.ts'
 import type { Store } from '../store/index.ts'
@@ -68,6 +69,7 @@ export async function startObservatory(
   const sinks: Sink[] = []
   let outputSocket: OutputSocketSink | undefined
   let logFile: LogFileSink | undefined
+  let otlpExport: OtlpExport | undefined
   let server: HttpServer | undefined
   let store: Store | undefined
   let watcher: PolicyWatcher | undefined
@@ -143,6 +145,13 @@ export async function startObservatory(
       })
       sinks.push(logFile)
     }
+    if (options.otlpExport !== undefined) {
+      // Loaded only when wanted: the OpenTelemetry SDK is not small. A lossy sink: hooks never wait for it, and
+      // hub.close() (at shutdown) flushes it for a bounded time.
+      const { OtlpExport } = await import('../otlp/exporter.ts')
+      otlpExport = new OtlpExport(options.otlpExport, io.message)
+      sinks.push(otlpExport)
+    }
     for (const sink of sinks) hub.addSink(sink)
 
     const logger = io.logger ?? stderrLogger()
@@ -160,6 +169,7 @@ export async function startObservatory(
         log: logFile?.counters,
         live: hub.counters,
         store: store === undefined ? null : { path: store.path, last_id: store.lastId() },
+        otlpExport: otlpExport?.counters ?? null,
       }),
       decisions,
       policyInfo: () => ({
@@ -173,6 +183,7 @@ export async function startObservatory(
         },
       }),
       logger,
+      log: io.message,
     })
 
     const serverOptions = {

@@ -60,6 +60,24 @@ export interface ToolCall {
    * session has some, absent elsewhere.
    */
   decision?: ToolCallDecision | null
+  /**
+   * What Claude Code's telemetry said of the call (its `claude_code.tool_result` log event, matched by
+   * `tool_use_id`), null when none; set by the API (`GET /api/sessions/{id}`) when the session has `tool_result`
+   * events, absent elsewhere.
+   */
+  telemetry?: ToolCallTelemetry | null
+}
+
+/** A tool call's `tool_result` telemetry event, as the API shows it on the call. */
+export interface ToolCallTelemetry {
+  duration_ms: number | null
+  success: boolean | null
+  error: string | null
+  /** `decision_type` (accept, reject…), or null. */
+  decision: string | null
+  /** `decision_source` (config, user_temporary, hook…), or null. */
+  decision_source: string | null
+  result_size_bytes: number | null
 }
 
 /** A decision on a tool call, as the API shows it on the call (the audit log has the whole record). */

@@ -49,6 +49,20 @@ import { DEFAULT_RETAIN_MS } from '../defaults.ts'
 import { UserError } from '../errors.ts'
 import type { SessionSummary, SessionUsage, ToolCall, TurnUsage, Usage } from '../sessions/types.ts'
 import { type Checkpointer, startCheckpointer } from './checkpointer.ts'
+import {
+  type MetricPointRow,
+  migrateTelemetryTables,
+  parsed,
+  prepareTelemetry,
+  type SpanRow,
+  type StoredMetricPoint,
+  type StoredSpan,
+  type StoredTelemetryEvent,
+  type TelemetryCounts,
+  type TelemetryEventRow,
+  type TelemetryStatements,
+  writeTelemetry,
+} from './telemetry.ts'
 import type {
   Appended,
   EventFields,
@@ -61,6 +75,19 @@ import type {
   StoreWriter,
   ToolStats,
 } from './types.ts'
+import {
+  type ApiLatency,
+  type DayUsage,
+  type DayWindow,
+  dayOf,
+  type ModelUsage,
+  noUsage,
+  percentiles,
+  sumsOf,
+  USAGE_SUMS_SQL,
+  type UsageSums,
+  type UsageWindow,
+} from './usage.ts'
 
 export interface StoreOptions {
   /** The database file, or ':memory:'. */
@@ -97,13 +124,13 @@ type Value = string | number | null
 type DB = Database.Database
 
 /** The schema this program writes: the number of migrations. */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 /**
  * Migration n takes the schema from version n to n + 1 (`PRAGMA user_version`). Each runs in its own immediate
  * transaction together with the version bump. Append only: never edit a migration that has shipped.
  */
-const MIGRATIONS: readonly ((db: DB) => void)[] = [
+export const MIGRATIONS: readonly ((db: DB) => void)[] = [
   // v1: the tables and the indexes the API's filters need.
   (db) => {
     db.exec(`
@@ -207,6 +234,9 @@ const MIGRATIONS: readonly ((db: DB) => void)[] = [
       CREATE INDEX api_requests_ts ON api_requests(ts);
     `)
   },
+  // v6: the rest of Claude Code's telemetry: every other log event (`tool_result`…, joined with the tool calls by
+  // `tool_use_id`), metric data points and spans (telemetry.ts).
+  migrateTelemetryTables,
 ]
 
 /** One API request from Claude Code's telemetry (`api_requests` table). */
@@ -280,6 +310,9 @@ interface Batch {
   calls: Map<string, ToolCall>
   decisions: DecisionRow[]
   apiRequests: ApiRequestRow[]
+  telemetryEvents: TelemetryEventRow[]
+  metricPoints: MetricPointRow[]
+  spans: SpanRow[]
   promise: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
@@ -322,6 +355,7 @@ export class Store implements StoreWriter, StoreReader {
   }
   readonly #cache = new Map<string, Database.Statement<Value[]>>()
   readonly #s: ReturnType<typeof prepareStatements>
+  readonly #t: TelemetryStatements
   readonly #writeBatch: (batch: Batch) => void
   readonly #indexRows: (rows: { id: number; line: string }[]) => void
   readonly #importRows: (
@@ -390,6 +424,8 @@ export class Store implements StoreWriter, StoreReader {
     this.#writerKey = how.writerKey
     const s = prepareStatements(db)
     this.#s = s
+    const t = prepareTelemetry(db)
+    this.#t = t
     const maxId = s.maxId.get() ?? 0
     const floor = Number(s.getMeta.get('id_floor') ?? 0)
     this.#nextId = Math.max(maxId, floor) + 1
@@ -462,6 +498,7 @@ export class Store implements StoreWriter, StoreReader {
           r.duration_ms,
         )
       }
+      writeTelemetry(t, batch)
     }).immediate
 
     this.#indexRows = db.transaction((rows: { id: number; line: string }[]) => {
@@ -572,6 +609,23 @@ export class Store implements StoreWriter, StoreReader {
     return batch.promise
   }
 
+  /**
+   * Queue Claude Code's other telemetry (log events, metric data points, spans), written by the next group
+   * commit; spans are upserted by trace and span id.
+   */
+  putTelemetry(rows: {
+    events?: readonly TelemetryEventRow[]
+    metricPoints?: readonly MetricPointRow[]
+    spans?: readonly SpanRow[]
+  }): Promise<void> {
+    this.#writable()
+    const batch = this.#batch ?? this.#newBatch()
+    for (const row of rows.events ?? []) batch.telemetryEvents.push(row)
+    for (const row of rows.metricPoints ?? []) batch.metricPoints.push(row)
+    for (const row of rows.spans ?? []) batch.spans.push(row)
+    return batch.promise
+  }
+
   /** Commit what is queued now, and bring the full-text index up to date. */
   flush(): Promise<void> {
     if (this.#closed) return this.#closing ?? Promise.resolve()
@@ -638,6 +692,9 @@ export class Store implements StoreWriter, StoreReader {
       calls: new Map(),
       decisions: [],
       apiRequests: [],
+      telemetryEvents: [],
+      metricPoints: [],
+      spans: [],
       promise,
       resolve,
       reject,
@@ -966,6 +1023,119 @@ export class Store implements StoreWriter, StoreReader {
     return result
   }
 
+  /**
+   * Usage per calendar day of the window (`since` inclusive, `until` exclusive), a day starting at midnight
+   * `tzOffsetMinutes` from UTC; oldest first, days without a request absent. One `GROUP BY` over `api_requests_ts`.
+   */
+  usageByDay(window: DayWindow): DayUsage[] {
+    this.#readable()
+    return this.#s.usageByDay
+      .all({ since: window.since, until: window.until, offset: window.tzOffsetMinutes * 60_000 })
+      .map((row) => ({ day: dayOf(row.day * 86_400_000, 0), ...sumsOf(row) }))
+  }
+
+  /**
+   * Usage per model over the window, with the nearest-rank p50/p95 of the requests' `duration_ms` (read in one
+   * pass, in model order, and sorted per model: see usage.ts); most expensive first, then most requests.
+   */
+  usageByModel(window: UsageWindow): ModelUsage[] {
+    this.#readable()
+    // Both in model order (no write can come between two synchronous reads): each model's durations are the
+    // next `timed` of the list.
+    const rows = this.#s.usageByModel.all(window)
+    const durations = Float64Array.from(this.#s.durationsByModel.pluck().all(window))
+    let offset = 0
+    return rows
+      .map((row) => {
+        const p = percentiles(durations.subarray(offset, offset + row.timed))
+        offset += row.timed
+        return { model: row.model, ...sumsOf(row), p50_ms: p.p50, p95_ms: p.p95 }
+      })
+      .sort(
+        (a, b) =>
+          b.cost_usd - a.cost_usd ||
+          b.api_requests - a.api_requests ||
+          String(a.model).localeCompare(String(b.model)),
+      )
+  }
+
+  /** API requests over the window and the nearest-rank p50/p95/p99 and maximum of their `duration_ms`. */
+  apiLatency(window: UsageWindow): ApiLatency {
+    this.#readable()
+    const p = percentiles(Float64Array.from(this.#s.durations.pluck().all(window)))
+    return {
+      api_requests: this.#s.usageIn.get(window)?.api_requests ?? 0,
+      timed_requests: p.timed,
+      p50_ms: p.p50,
+      p95_ms: p.p95,
+      p99_ms: p.p99,
+      max_ms: p.max,
+    }
+  }
+
+  /** The usage summed over the window. */
+  usageTotal(window: UsageWindow): UsageSums {
+    this.#readable()
+    return sumsOf(this.#s.usageIn.get(window) ?? noUsage())
+  }
+
+  /**
+   * A session's telemetry events (not `api_request`s), oldest first: up to `limit` (default 100, at most 1,000)
+   * after the id `after`; `next` is the last id when more may follow, else null.
+   */
+  telemetryEvents(
+    sessionId: string,
+    page: { after?: number; limit?: number } = {},
+  ): { events: StoredTelemetryEvent[]; next: number | null } {
+    this.#readable()
+    const limit = clampLimit(page.limit)
+    const rows = this.#t.sessionEvents.all(sessionId, page.after ?? -1, limit + 1).map(parsed)
+    let next: number | null = null
+    if (rows.length > limit) {
+      rows.length = limit
+      next = rows[limit - 1]!.id
+    }
+    return { events: rows, next }
+  }
+
+  /** The attributes of a session's `tool_result` events by `tool_use_id` (the last one wins). */
+  toolResults(sessionId: string): Map<string, Record<string, unknown>> {
+    this.#readable()
+    const result = new Map<string, Record<string, unknown>>()
+    for (const row of this.#t.toolResults.all(sessionId)) {
+      result.set(row.tool_use_id, parsed(row).attributes)
+    }
+    return result
+  }
+
+  /** A session's spans by start time (at most `limit`, default 1,000). */
+  spans(sessionId: string, limit = MAX_LIMIT): StoredSpan[] {
+    this.#readable()
+    return this.#t.sessionSpans.all(sessionId, limit).map(parsed)
+  }
+
+  /**
+   * Metric data points, oldest first (at most `limit`, default 1,000): a session's (points naming its
+   * `session.id`), or those of one metric from `since` on.
+   */
+  metricPoints(
+    q: { session: string } | { name: string; since?: number },
+    limit = MAX_LIMIT,
+  ): StoredMetricPoint[] {
+    this.#readable()
+    const rows =
+      'session' in q
+        ? this.#t.sessionMetrics.all(q.session, limit)
+        : this.#t.metricsByName.all(q.name, q.since ?? Number.MIN_SAFE_INTEGER, limit)
+    return rows.map(parsed)
+  }
+
+  /** How many telemetry events, spans and metric points name a session (and its events' first and last time). */
+  telemetryCounts(sessionId: string): TelemetryCounts {
+    this.#readable()
+    return this.#t.counts.get({ session: sessionId })!
+  }
+
   /** A session's stored tool calls, in start order. */
   toolCalls(sessionId: string): ToolCall[] {
     this.#readable()
@@ -1120,7 +1290,13 @@ export class Store implements StoreWriter, StoreReader {
       await nextTurn()
       if (this.#closed) return total
     }
-    for (const statement of [s.pruneCalls, s.pruneSessions, s.pruneDecisions, s.pruneApiRequests]) {
+    for (const statement of [
+      s.pruneCalls,
+      s.pruneSessions,
+      s.pruneDecisions,
+      s.pruneApiRequests,
+      ...this.#t.prune,
+    ]) {
       while (statement.run({ before, limit: PRUNE_CHUNK }).changes === PRUNE_CHUNK) {
         await nextTurn()
         if (this.#closed) return total
@@ -1472,6 +1648,25 @@ function prepareStatements(db: DB) {
     ),
     usageBySession: db.prepare<[], UsageRow & { session_id: string }>(
       `SELECT session_id, ${USAGE_COLUMNS} FROM api_requests GROUP BY session_id`,
+    ),
+    usageByDay: db.prepare<UsageWindow & { offset: number }, UsageSums & { day: number }>(
+      // The day's number since 1970 at the offset (better-sqlite3 binds numbers as REAL: made whole here).
+      `SELECT CAST((ts + @offset) / 86400000 AS INTEGER) AS day, ${USAGE_SUMS_SQL}
+       FROM api_requests WHERE ts >= @since AND ts < @until GROUP BY day ORDER BY day`,
+    ),
+    usageByModel: db.prepare<UsageWindow, UsageSums & { model: string | null; timed: number }>(
+      `SELECT model, ${USAGE_SUMS_SQL}, count(duration_ms) AS timed FROM api_requests
+       WHERE ts >= @since AND ts < @until GROUP BY model ORDER BY model`,
+    ),
+    usageIn: db.prepare<UsageWindow, UsageSums>(
+      `SELECT ${USAGE_SUMS_SQL} FROM api_requests WHERE ts >= @since AND ts < @until`,
+    ),
+    durationsByModel: db.prepare<UsageWindow, number>(
+      `SELECT duration_ms FROM api_requests WHERE ts >= @since AND ts < @until AND duration_ms IS NOT NULL
+       ORDER BY model`,
+    ),
+    durations: db.prepare<UsageWindow, number>(
+      `SELECT duration_ms FROM api_requests WHERE ts >= @since AND ts < @until AND duration_ms IS NOT NULL`,
     ),
     pruneApiRequests: db.prepare<{ before: number; limit: number }>(
       `DELETE FROM api_requests WHERE rowid IN (SELECT rowid FROM api_requests WHERE ts < @before LIMIT @limit)`,

@@ -4,6 +4,7 @@
  */
 import type { SessionDetail, SessionSummary } from '../sessions/types.ts'
 import type { ToolStats } from '../store/types.ts'
+import type { UsageStats } from '../store/usage.ts'
 
 export type {
   SessionDetail,
@@ -12,8 +13,10 @@ export type {
   ToolCall,
   ToolCallDecision,
   Turn,
+  Usage,
 } from '../sessions/types.ts'
 export type { ToolStats } from '../store/types.ts'
+export type { ApiLatency, DayUsage, ModelUsage, UsageStats, UsageSums } from '../store/usage.ts'
 
 /** A failed API call: the status and the server's message. */
 export class ApiError extends Error {
@@ -133,6 +136,15 @@ export function timeline(window: string, step: string, signal?: AbortSignal): Pr
     `/api/stats/timeline?window=${encodeURIComponent(window)}&step=${encodeURIComponent(step)}`,
     signal,
   )
+}
+
+/**
+ * GET /api/stats/usage (src/observatory/api/usage.ts): cost, tokens and API latency from Claude Code's telemetry
+ * over the last 30 calendar days, the days starting at the browser's midnight.
+ */
+export function usageStats(signal?: AbortSignal): Promise<UsageStats> {
+  const tz = -new Date().getTimezoneOffset()
+  return get(`/api/stats/usage?tz=${tz}`, signal)
 }
 
 // ---- decisions: approvals from the page and the policy (src/observatory/api/approvals.ts) -------------------

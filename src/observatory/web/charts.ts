@@ -4,14 +4,17 @@
  * can be long (`mcp__github__create_pull_request`), and a row per tool with its name in full reads better than
  * names slanted under a canvas axis, and stays text (searchable, copyable, read by screen readers).
  *
+ * Cost per day (Claude Code's telemetry) is uPlot bars too; the tokens by model a table, the API latency figures:
+ * text, like the tools.
+ *
  * Colours come from the stylesheet's custom properties, so the charts follow the light or dark theme; a theme
  * change redraws them.
  */
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import type { Timeline, ToolStats } from './api.ts'
+import type { ApiLatency, DayUsage, ModelUsage, Timeline, ToolStats } from './api.ts'
 import { h, setStyle } from './dom.ts'
-import { count, duration } from './format.ts'
+import { compact, count, duration, money } from './format.ts'
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim()
@@ -198,5 +201,191 @@ export function toolBars(tools: readonly ToolStats[]): HTMLElement {
       h('span', { class: 'num' }, 'p50 / p95'),
     ),
     rows,
+  )
+}
+
+export interface CostChart {
+  readonly element: HTMLElement
+  update(days: readonly DayUsage[]): void
+  destroy(): void
+}
+
+/** A day `YYYY-MM-DD` as the epoch seconds of its local midnight (the page asked for days at its own offset). */
+function localMidnight(day: string): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number]
+  return new Date(y, m - 1, d).getTime() / 1000
+}
+
+/** An axis's dollars, to three significant digits: `$0`, `$0.005`, `$0.015`, `$1.5`, `$12.5`, `$1,250`. */
+function axisMoney(v: number): string {
+  if (v === 0) return '$0'
+  return `$${v >= 100 ? count(Math.round(v)) : +v.toPrecision(3)}`
+}
+
+/** Cost per calendar day, as bars (uPlot), with the day's requests in the legend. */
+export function costChart(options: { height: number }): CostChart {
+  const element = h('div', { class: 'chart chart-cost' })
+  let plot: uPlot | undefined
+  let data: uPlot.AlignedData = [[], [], []]
+
+  const build = (): void => {
+    plot?.destroy()
+    const text = cssVar('--dim')
+    const grid = cssVar('--line')
+    const axis = (size: number): uPlot.Axis => ({
+      stroke: text,
+      grid: { stroke: grid, width: 1 },
+      ticks: { stroke: grid, width: 1 },
+      size,
+      font: '11px system-ui, sans-serif',
+    })
+    const bars = uPlot.paths.bars?.({ size: [0.7, 48], radius: 0.15 })
+    plot = new uPlot(
+      {
+        width: Math.max(200, element.clientWidth),
+        height: options.height,
+        legend: { show: true, live: true },
+        cursor: { drag: { x: false, y: false }, points: { show: false } },
+        scales: {
+          x: {
+            time: true,
+            // Half a day of room either side: the first and last bars whole.
+            range: (_u, min, max) => [min - 43_200, max + 43_200],
+          },
+          y: { range: (_u, _min, max) => [0, Math.max(0.01, max * 1.15)] },
+          n: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
+        axes: [{ ...axis(48) }, { ...axis(60), values: (_u, splits) => splits.map(axisMoney) }],
+        series: [
+          { value: '{YYYY}-{MM}-{DD}' },
+          {
+            label: 'cost',
+            stroke: cssVar('--chart-cost'),
+            fill: cssVar('--chart-cost-fill'),
+            width: 1,
+            ...(bars === undefined ? {} : { paths: bars }),
+            points: { show: false },
+            value: (_u, v) => (v === null ? '–' : money(v)),
+          },
+          {
+            // Not drawn: the day's requests, for the legend.
+            label: 'API requests',
+            scale: 'n',
+            show: true,
+            stroke: 'transparent',
+            width: 0,
+            points: { show: false },
+            value: (_u, v) => (v === null ? '–' : count(v)),
+          },
+        ],
+      },
+      data,
+      element,
+    )
+  }
+
+  const resize = new ResizeObserver(() => {
+    if (plot === undefined) {
+      if (element.clientWidth > 0) build()
+      return
+    }
+    plot.setSize({ width: Math.max(200, element.clientWidth), height: options.height })
+  })
+  resize.observe(element)
+  const scheme = darkQuery()
+  const onScheme = (): void => {
+    if (plot !== undefined) build()
+  }
+  scheme.addEventListener('change', onScheme)
+
+  return {
+    element,
+    update(days) {
+      data = [
+        days.map((d) => localMidnight(d.day)),
+        days.map((d) => d.cost_usd),
+        days.map((d) => d.api_requests),
+      ]
+      if (plot === undefined) {
+        if (element.isConnected && element.clientWidth > 0) build()
+      } else plot.setData(data)
+    },
+    destroy() {
+      resize.disconnect()
+      scheme.removeEventListener('change', onScheme)
+      plot?.destroy()
+      plot = undefined
+    },
+  }
+}
+
+/** Per model: requests, input, output, cache read and write tokens, cost, API latency p50/p95. */
+export function modelTable(models: readonly ModelUsage[]): HTMLElement {
+  if (models.length === 0) return h('p', { class: 'empty' }, 'No API request in this window.')
+  const tokens = (n: number): HTMLElement => h('td', { class: 'num', title: count(n) }, compact(n))
+  const ms = (v: number | null): string => (v === null ? '–' : duration(v))
+  return h(
+    'table',
+    { class: 'usage-table' },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, 'model'),
+        ...[
+          'requests',
+          'input',
+          'output',
+          'cache read',
+          'cache write',
+          'cost',
+          'latency p50 / p95',
+        ].map((label) => h('th', { scope: 'col', class: 'num' }, label)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      models.map((m) =>
+        h(
+          'tr',
+          { 'data-model': m.model ?? '' },
+          h('th', { scope: 'row', class: 'model-name' }, m.model ?? '(no model named)'),
+          h('td', { class: 'num' }, count(m.api_requests)),
+          tokens(m.input_tokens),
+          tokens(m.output_tokens),
+          tokens(m.cache_read_tokens),
+          tokens(m.cache_creation_tokens),
+          h('td', { class: 'num usage-cost' }, money(m.cost_usd)),
+          h('td', { class: 'num' }, `${ms(m.p50_ms)} / ${ms(m.p95_ms)}`),
+        ),
+      ),
+    ),
+  )
+}
+
+/** The API latency's percentiles as figures (`data-figure`: p50, p95, p99, max). */
+export function latencyFigures(latency: ApiLatency): HTMLElement {
+  const figure = (key: string, label: string, value: number | null): HTMLElement =>
+    h(
+      'div',
+      { class: 'figure', 'data-figure': key },
+      h('span', { class: 'figure-value' }, value === null ? '–' : duration(value)),
+      h('span', { class: 'figure-label' }, label),
+    )
+  return h(
+    'div',
+    { class: 'figures' },
+    figure('p50', 'p50', latency.p50_ms),
+    figure('p95', 'p95', latency.p95_ms),
+    figure('p99', 'p99', latency.p99_ms),
+    figure('max', 'slowest', latency.max_ms),
+    h(
+      'p',
+      { class: 'dim figures-note' },
+      `over ${count(latency.timed_requests)} of ${count(latency.api_requests)} API ${latency.api_requests === 1 ? 'request' : 'requests'} (those that reported a duration)`,
+    ),
   )
 }

@@ -193,3 +193,49 @@ export function count(n: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${count(n)} ${n === 1 ? one : many}`
 }
+
+/** US dollars: `$0`, `$0.0123` under a dollar, `$1.23`, `$1,234.56`; `<$0.0001` for less, never rounded to 0. */
+export function money(usd: number): string {
+  if (!Number.isFinite(usd) || usd <= 0) return '$0'
+  if (usd < 0.0001) return '<$0.0001'
+  if (usd < 1) return `$${usd.toFixed(4)}`
+  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+}
+
+/** A count in a few characters: `950`, `12.3k`, `1.2M`, `3.4B` (one decimal under 100, none above). */
+export function compact(n: number): string {
+  const abs = Math.abs(n)
+  for (const [size, unit] of [
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
+    if (abs >= size * 0.9995) {
+      const v = n / size
+      return `${Math.abs(v) < 99.95 ? (Math.round(v * 10) / 10).toFixed(1).replace(/\.0$/, '') : Math.round(v)}${unit}`
+    }
+  }
+  return String(Math.round(n))
+}
+
+/** The token counts a usage holds. */
+export interface TokenCounts {
+  input_tokens: number
+  output_tokens: number
+  cache_read_tokens: number
+  cache_creation_tokens: number
+}
+
+/** Every token of a usage: input, output, cache read and cache write. */
+export function totalTokens(u: TokenCounts): number {
+  return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_creation_tokens
+}
+
+/** `in 1.2k · out 345 · cache 10k read, 2k write` (the cache part only when there is some). */
+export function tokenBreakdown(u: TokenCounts): string {
+  const cache =
+    u.cache_read_tokens + u.cache_creation_tokens === 0
+      ? ''
+      : ` · cache ${compact(u.cache_read_tokens)} read, ${compact(u.cache_creation_tokens)} write`
+  return `in ${compact(u.input_tokens)} · out ${compact(u.output_tokens)}${cache}`
+}

@@ -101,12 +101,21 @@ describe('OTLP JSON: logs', () => {
       { resourceLogs: [{ scopeLogs: 'x' }] },
       { resourceLogs: [{ scopeLogs: [{ logRecords: [7] }] }] },
       { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: 'soon' }] }] }] },
-      { resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [{ value: {} }] }] }] }] },
+      {
+        resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [{ key: 7, value: {} }] }] }] }],
+      },
       { resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: {} }] }] }] },
       { resourceLogs: [{ resource: 3, scopeLogs: [] }] },
     ]) {
       assert.throws(() => decodeLogs(bad), OtlpError, JSON.stringify(bad))
     }
+    // proto3 leaves an empty key out, so a key-less attribute (as protobuf decodes it) has the key "".
+    const [keyless] = decodeLogs({
+      resourceLogs: [
+        { scopeLogs: [{ logRecords: [{ attributes: [{ value: { intValue: 1 } }] }] }] },
+      ],
+    })
+    assert.deepEqual({ ...keyless?.attributes }, { '': 1 })
   })
 
   it('counts metrics data points and spans, and refuses malformed ones', () => {

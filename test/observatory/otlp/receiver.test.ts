@@ -1,8 +1,8 @@
 /**
  * The OTLP/HTTP JSON receiver through the real CLI: telemetry joined with the hook sessions in /api/sessions and
  * /api/sessions/{id}, a session known only from telemetry, gzip bodies (and one inflating past the body limit),
- * partial success, malformed bodies (400 with a Status), other content types (415), traces and metrics, the
- * token guard.
+ * partial success, malformed bodies (400 with a Status), protobuf bodies, other content types (415), traces and metrics, the
+ * token guard. Storing the other telemetry (events, metric points, spans): telemetry.test.ts.
  */
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
@@ -161,11 +161,17 @@ describe('OTLP receiver', { concurrency: true, timeout: 60_000 }, () => {
     assert.equal(empty.status, 200)
     assert.deepEqual(JSON.parse(empty.body), {})
 
+    // Protobuf (Claude Code's default): one empty ResourceLogs is a valid request; a truncated one is not.
     const proto = await post(obs.tcp, '/v1/logs', Buffer.from([0x0a, 0x00]), {
       'Content-Type': 'application/x-protobuf',
     })
-    assert.equal(proto.status, 415)
-    assert.match(JSON.parse(proto.body).message, /http\/json/)
+    assert.equal(proto.status, 200, proto.body)
+    assert.deepEqual(JSON.parse(proto.body), {})
+    const truncated = await post(obs.tcp, '/v1/logs', Buffer.from([0x0a, 0x05, 0x0a]), {
+      'Content-Type': 'application/x-protobuf',
+    })
+    assert.equal(truncated.status, 400)
+    assert.equal(JSON.parse(truncated.body).code, 3)
     assert.equal(
       (await post(obs.tcp, '/v1/metrics', 'x', { 'Content-Type': 'text/plain' })).status,
       415,
@@ -199,8 +205,12 @@ describe('OTLP receiver', { concurrency: true, timeout: 60_000 }, () => {
       }),
     )
     assert.equal(traces.status, 200)
+    // A span without ids cannot be kept (the others are: telemetry.test.ts).
     assert.deepEqual(JSON.parse(traces.body), {
-      partialSuccess: { rejectedSpans: 1, errorMessage: 'this observatory does not keep spans' },
+      partialSuccess: {
+        rejectedSpans: 1,
+        errorMessage: 'a span without a valid traceId and spanId (16 and 8 bytes, hex)',
+      },
     })
 
     // Still alive and counting.
@@ -208,7 +218,7 @@ describe('OTLP receiver', { concurrency: true, timeout: 60_000 }, () => {
       otlp: { requests: number; malformed: number; apiRequests: number }
     }>(obs.tcp, '/stats')
     assert.equal(stats.otlp.apiRequests, 2)
-    assert.equal(stats.otlp.malformed, 6)
+    assert.equal(stats.otlp.malformed, 7)
   })
 
   it('sits behind the token guard', async (t) => {

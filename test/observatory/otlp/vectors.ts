@@ -123,3 +123,145 @@ export function apiRequestLogs(requests: Request[]): unknown {
     ],
   }
 }
+
+const str = (key: string, v: string) => ({ key, value: { stringValue: v } })
+
+/** One Claude Code log event (body `claude_code.<name>`, attribute `event.name`) with string attributes. */
+export function claudeEvent(
+  name: string,
+  attributes: Record<string, string>,
+  timeUnixNano = '1700000001000000000',
+): unknown {
+  return {
+    timeUnixNano,
+    body: { stringValue: `claude_code.${name}` },
+    attributes: [
+      str('event.name', name),
+      ...Object.entries(attributes).map(([key, v]) => str(key, v)),
+    ],
+  }
+}
+
+/** Log records in one request, under Claude Code's resource. */
+export function logsOf(records: unknown[]): unknown {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [str('service.name', 'claude-code')] },
+        scopeLogs: [{ scope: { name: 'com.anthropic.claude_code.events' }, logRecords: records }],
+      },
+    ],
+  }
+}
+
+/** Claude Code-shaped metrics: `claude_code.token.usage` (a delta sum, one point per type), a histogram. */
+export function claudeMetrics(session: string): unknown {
+  const point = (type: string, asInt: string) => ({
+    startTimeUnixNano: '1700000000000000000',
+    timeUnixNano: '1700000060000000000',
+    asInt,
+    attributes: [str('type', type), str('model', 'claude-sonnet-4-5')],
+  })
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: [str('service.name', 'claude-code'), str('session.id', session)] },
+        scopeMetrics: [
+          {
+            scope: { name: 'com.anthropic.claude_code' },
+            metrics: [
+              {
+                name: 'claude_code.token.usage',
+                unit: 'tokens',
+                sum: {
+                  aggregationTemporality: 1,
+                  isMonotonic: true,
+                  dataPoints: [
+                    point('input', '100'),
+                    point('output', '20'),
+                    point('cacheRead', '5'),
+                    { ...point('cacheCreation', '0'), asInt: 7 },
+                  ],
+                },
+              },
+              {
+                name: 'claude_code.cost.usage',
+                unit: 'USD',
+                sum: {
+                  aggregationTemporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE',
+                  dataPoints: [{ timeUnixNano: '1700000060000000000', asDouble: 0.0123 }],
+                },
+              },
+              {
+                name: 'tool.duration',
+                unit: 'ms',
+                histogram: {
+                  aggregationTemporality: 2,
+                  dataPoints: [
+                    {
+                      timeUnixNano: '1700000060000000000',
+                      count: '3',
+                      sum: 42.5,
+                      bucketCounts: ['1', '2'],
+                      explicitBounds: [10],
+                      attributes: [str('session.id', `${session}-point`)],
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  }
+}
+
+export const TRACE_ID = '5b8efff798038103d269b633813fc60c'
+
+/** Claude Code-shaped spans: an interaction (with session.id) and its children (one without it). */
+export function claudeSpans(session: string): unknown {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', 'claude-code')] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: TRACE_ID.toUpperCase(),
+                spanId: 'eee19b7ec3c1b174',
+                name: 'claude_code.interaction',
+                kind: 1,
+                startTimeUnixNano: '1700000000000000000',
+                endTimeUnixNano: '1700000005000000000',
+                attributes: [str('session.id', session)],
+                status: { code: 1 },
+              },
+              {
+                traceId: TRACE_ID,
+                spanId: 'eee19b7ec3c1b175',
+                parentSpanId: 'eee19b7ec3c1b174',
+                name: 'claude_code.llm_request',
+                kind: 'SPAN_KIND_CLIENT',
+                startTimeUnixNano: '1700000000100000000',
+                endTimeUnixNano: '1700000002000000000',
+                attributes: [str('session.id', session), str('model', 'claude-sonnet-4-5')],
+              },
+              {
+                traceId: TRACE_ID,
+                spanId: 'eee19b7ec3c1b176',
+                parentSpanId: 'eee19b7ec3c1b174',
+                name: 'claude_code.tool',
+                startTimeUnixNano: '1700000002000000000',
+                endTimeUnixNano: '1700000003000000000',
+                attributes: [str('tool_name', 'Bash')],
+                status: { code: 'STATUS_CODE_ERROR', message: 'exit 1' },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  }
+}

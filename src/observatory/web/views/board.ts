@@ -2,22 +2,26 @@
  * The sessions board (`/`): the approvals waiting for a person (views/approvals.ts) first, then one card per
  * session, in three groups (waiting for you, working, quiet), ended sessions behind a toggle (`?ended=1`), a
  * filter, and the last hour's activity. Everything on a card comes from `GET /api/sessions` (the SessionsModel
- * re-fetches it as events arrive); the 1 s tick only recounts durations.
+ * re-fetches it as events arrive, and every 15 s); the 1 s tick only recounts durations. A session with API usage
+ * from Claude Code's telemetry shows its cost and tokens.
  */
 
-import { type SessionSummary, timeline } from '../api.ts'
+import { type SessionSummary, timeline, type Usage } from '../api.ts'
 import { type ActivityChart, activityChart } from '../charts.ts'
 import { h, replace, setText } from '../dom.ts'
 import {
   type Attention,
   ago,
   attention,
+  compact,
   count,
+  money,
   pathTail,
   plural,
   shortId,
   stateClass,
   stateLine,
+  totalTokens,
 } from '../format.ts'
 import { approvalsPanel } from './approvals.ts'
 import type { View, ViewContext } from './view.ts'
@@ -220,6 +224,7 @@ export function boardView(ctx: ViewContext, query: URLSearchParams): View {
           : null,
         h('span', { class: 'dim' }, plural(c.events, 'event')),
       ),
+      usageLine(s.usage),
     )
     return element
   }
@@ -282,6 +287,25 @@ export function boardView(ctx: ViewContext, query: URLSearchParams): View {
       chart.destroy()
     },
   }
+}
+
+/** `$0.0123 · 12.3k tok`, the whole count in the title; nothing for a session without API usage. */
+function usageLine(u: Usage | null | undefined): HTMLElement | null {
+  if (u === null || u === undefined || u.api_requests === 0) return null
+  const tokens = totalTokens(u)
+  return h(
+    'div',
+    {
+      class: 'card-usage',
+      title:
+        `${money(u.cost_usd)} over ${plural(u.api_requests, 'API request')}: ` +
+        `${count(u.input_tokens)} input, ${count(u.output_tokens)} output, ` +
+        `${count(u.cache_read_tokens)} cache read, ${count(u.cache_creation_tokens)} cache write tokens` +
+        (u.models.length > 0 ? ` (${u.models.join(', ')})` : ''),
+    },
+    h('span', { class: 'usage-cost' }, money(u.cost_usd)),
+    h('span', { class: 'usage-tokens' }, `${compact(tokens)} tok`),
+  )
 }
 
 function searchText(s: SessionSummary): string {

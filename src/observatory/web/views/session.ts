@@ -4,7 +4,8 @@
  * the call that started them), the observatory's decision on the call if it took one (a policy rule's or a person's,
  * enforced or in shadow mode) and how it ended; then every event of the session. Any call or event opens its
  * JSON. Data: `GET /api/sessions/{id}` (turns, calls, subagents) and `GET /api/events?session=` (the events, for
- * the viewer), fetched again as the session's events arrive.
+ * the viewer), fetched again as the session's events arrive, and every 15 s (telemetry comes without a hook event).
+ * With Claude Code's telemetry, the head shows the session's cost, tokens and API time, and each turn its own.
  */
 import {
   ApiError,
@@ -16,27 +17,34 @@ import {
   type ToolCall,
   type ToolCallDecision,
   type Turn,
+  type Usage,
 } from '../api.ts'
 import { type Child, debounce, h, replace, setStyle, setText } from '../dom.ts'
 import {
   ago,
+  compact,
   count,
   duration,
   eventSummary,
   headAndTail,
   localDateTime,
   localTime,
+  money,
   plural,
   shortId,
   span,
   stateClass,
   stateLine,
+  tokenBreakdown,
+  totalTokens,
 } from '../format.ts'
 import { type EventRow, rowFromApi } from '../live.ts'
 import type { View, ViewContext } from './view.ts'
 
 /** Events read for the viewer: the newest 5,000 of a session (five pages). */
 const MAX_EVENT_PAGES = 5
+/** The session is read again this often without an event (its telemetry arrives without one): the board's. */
+const REFRESH_EVERY_MS = 15_000
 
 export function sessionView(ctx: ViewContext, id: string): View {
   const head = h('div', { class: 'session-head' }, h('p', { class: 'dim' }, 'Loading…'))
@@ -170,6 +178,7 @@ export function sessionView(ctx: ViewContext, id: string): View {
         d.cwd === null ? null : fact('directory', h('code', null, d.cwd)),
         fact('session', h('code', null, d.session_id)),
         d.model === null ? null : fact('model', d.model),
+        ...usageFacts(d.usage, fact),
         d.permission_mode === null ? null : fact('permission mode', d.permission_mode),
         d.source === null ? null : fact('source', d.source),
         d.started === null ? null : fact('started', localDateTime(d.started)),
@@ -229,6 +238,7 @@ export function sessionView(ctx: ViewContext, id: string): View {
     if (row.session_id === id) refresh()
   })
   void load()
+  const timer = setInterval(refresh, REFRESH_EVERY_MS)
 
   return {
     element,
@@ -240,6 +250,7 @@ export function sessionView(ctx: ViewContext, id: string): View {
     destroy: () => {
       abort.abort()
       unsubscribe()
+      clearInterval(timer)
     },
   }
 }
@@ -371,6 +382,7 @@ function turnBlock(
       h('span', { class: 'dim' }, turn.started === null ? '' : localDateTime(turn.started)),
       h('span', { class: `turn-outcome outcome-${turn.outcome}` }, outcome),
     ),
+    turnUsage(turn.usage),
     turn.prompt === ''
       ? null
       : h(
@@ -415,6 +427,54 @@ function turnBlock(
             : null,
         ),
   ]
+}
+
+/** The session's API usage as facts of its head: cost with requests and API time, tokens, models. */
+function usageFacts(
+  u: Usage | null | undefined,
+  fact: (label: string, value: Child) => HTMLElement[],
+): HTMLElement[] {
+  if (u === null || u === undefined || u.api_requests === 0) return []
+  return [
+    ...fact(
+      'cost',
+      h(
+        'span',
+        { class: 'session-usage' },
+        h('span', { class: 'usage-cost' }, money(u.cost_usd)),
+        ` · ${plural(u.api_requests, 'API request')} · API ${duration(u.api_duration_ms)}`,
+      ),
+    ),
+    ...fact(
+      'tokens',
+      h(
+        'span',
+        { class: 'usage-tokens', title: tokenTitle(u) },
+        `${compact(totalTokens(u))} · ${tokenBreakdown(u)}`,
+      ),
+    ),
+    ...(u.models.length > 1 ? fact('models', u.models.join(', ')) : []),
+  ]
+}
+
+function tokenTitle(u: Usage): string {
+  return `${count(u.input_tokens)} input, ${count(u.output_tokens)} output, ${count(u.cache_read_tokens)} cache read, ${count(u.cache_creation_tokens)} cache write`
+}
+
+/**
+ * A turn's API usage from the telemetry: cost, tokens (in/out/cache), requests, API time. Nothing when the turn
+ * has none (or the session no telemetry at all).
+ */
+function turnUsage(u: Usage | null | undefined): HTMLElement | null {
+  if (u === null || u === undefined || u.api_requests === 0) return null
+  return h(
+    'div',
+    { class: 'turn-usage', title: tokenTitle(u) },
+    h('span', { class: 'usage-cost' }, money(u.cost_usd)),
+    h('span', { class: 'usage-tokens' }, tokenBreakdown(u)),
+    h('span', { class: 'usage-requests' }, plural(u.api_requests, 'API request')),
+    h('span', { class: 'usage-time' }, `API ${duration(u.api_duration_ms)}`),
+  )
 }
 
 interface Scale {
