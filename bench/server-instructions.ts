@@ -6,30 +6,40 @@
  * of a few percent can be seen. Kernel work (the system calls themselves) is not counted.
  *
  *   node --import tsx bench/server-instructions.ts [--server ours-raw] [--requests 20000] [--depth 1]
+ *                                                  [--scenario hello|echo] [--base DIR]
+ *
+ * `--scenario echo` sends bench/fixtures/echo-1k.txt as POST /echo (the echo row of `npm run bench`).
+ * `--base DIR` counts the same server from another checkout (e.g. `git archive HEAD src bench | tar -x -C DIR`)
+ * as well, so a change's before/after comes from one invocation.
  *
  * Servers are those of bench/servers (ours-raw, ours-framework, node-http, net-floor, …). Needs valgrind.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { parseArgs } from 'node:util'
 import { callgrindArgs, collectedInstructions, requireValgrind } from './lib/callgrind.ts'
-import { prepareServers } from './lib/servers.ts'
+import { ECHO_BODY_FILE } from './lib/load.ts'
+import { type PreparedServer, prepareServers } from './lib/servers.ts'
 
 const { values } = parseArgs({
   options: {
     server: { type: 'string', default: 'ours-raw' },
     requests: { type: 'string', default: '20000' },
     depth: { type: 'string', default: '1' },
+    scenario: { type: 'string', default: 'hello' },
+    base: { type: 'string' },
   },
 })
+const scenario = values.scenario === 'echo' ? 'echo' : 'hello'
 const requests = Math.max(100, Number(values.requests))
 const depth = Math.max(1, Number(values.depth))
 
 requireValgrind('server-instructions')
 
-const prepared = await prepareServers([values.server])
-const server = prepared.ready[0]
-if (server === undefined || server.command !== process.execPath) {
+const prepared = await prepareServers([values.server], values.base)
+const targets = prepared.ready
+if (targets.length === 0 || targets.some((s) => s.command !== process.execPath)) {
   process.stderr.write(
     `server-instructions: ${values.server} is not a Node.js server of bench/servers\n`,
   )
@@ -41,15 +51,24 @@ function load(port: number, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     socket.setNoDelay(true)
-    const batch = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(depth)
+    const one =
+      scenario === 'echo'
+        ? (() => {
+            const body = readFileSync(ECHO_BODY_FILE)
+            return `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`
+          })()
+        : 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
+    const batch = Buffer.from(one.repeat(depth), 'latin1')
+    // Every response starts with a status line; neither body contains one.
+    const marker = 'HTTP/1.1 200 '
     let done = 0
     let inBatch = 0
     let text = ''
     socket.on('connect', () => (n === 0 ? socket.end() : socket.write(batch)))
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1')
-      for (let i = text.indexOf('Hello, World!'); i !== -1; i = text.indexOf('Hello, World!')) {
-        text = text.slice(i + 13)
+      for (let i = text.indexOf(marker); i !== -1; i = text.indexOf(marker)) {
+        text = text.slice(i + marker.length)
         done++
         if (++inBatch < depth) continue
         inBatch = 0
@@ -63,9 +82,9 @@ function load(port: number, n: number): Promise<void> {
 }
 
 /** Instructions the server process executed for `n` requests (plus its start and exit). */
-function count(n: number): Promise<number> {
+function count(server: PreparedServer, n: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', callgrindArgs(server!.command, server!.args), {
+    const child = spawn('valgrind', callgrindArgs(server.command, server.args), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'production' },
     })
@@ -101,13 +120,15 @@ function count(n: number): Promise<number> {
 }
 
 try {
-  const base = await count(0)
-  const loaded = await count(requests)
-  const perRequest = (loaded - base) / requests
-  process.stdout.write(
-    `${values.server}: ${Math.round(perRequest).toLocaleString('en-US')} instructions per request ` +
-      `(user space; ${requests.toLocaleString('en-US')} requests, depth ${depth}, Node ${process.version})\n`,
-  )
+  for (const server of targets) {
+    const base = await count(server, 0)
+    const loaded = await count(server, requests)
+    const perRequest = (loaded - base) / requests
+    process.stdout.write(
+      `${server.name}: ${Math.round(perRequest).toLocaleString('en-US')} instructions per request ` +
+        `(user space; ${requests.toLocaleString('en-US')} ${scenario} requests, depth ${depth}, Node ${process.version})\n`,
+    )
+  }
 } finally {
   prepared.cleanup()
 }

@@ -212,6 +212,7 @@ export function markdownReport(input: ReportInput): string {
 
 const COLORS: Record<string, string> = {
   'ours-raw': '#e8590c',
+  'ours-async': '#d9480f',
   'ours-framework': '#f59f00',
   'node-http': '#495057',
   fastify: '#1c7ed6',

@@ -27,6 +27,12 @@ export const SERVER_DEFS: readonly ServerDef[] = [
     description: 'this project: transport handler (src/transport), manual route match',
   },
   {
+    name: 'ours-async',
+    label: 'ours-raw (async handler)',
+    description:
+      'this project: transport handler written `async` (every response through a Promise)',
+  },
+  {
     name: 'ours-framework',
     label: 'ours-framework',
     description: 'this project: App from src/framework (router, context)',
@@ -169,7 +175,8 @@ export async function prepareServers(
     if (!names.includes(def.name)) continue
     switch (def.name) {
       case 'ours-raw':
-        await ours(def, join(SERVERS, 'ours-raw.ts'))
+      case 'ours-async':
+        await ours(def, join(SERVERS, `${def.name}.ts`))
         if (baseline !== undefined) await ours(baseDef(def), baseServer(baseline, def.name))
         break
       case 'ours-framework': {

@@ -90,9 +90,19 @@ export class Composer {
     } catch (error) {
       return this.#failed(c, error)
     }
-    return result
-      .then((value) => c.finalize(c.respond(value)))
-      .catch((error: unknown) => this.#failed(c, error))
+    // why: one `.then` with both callbacks (the fulfilled one catching its own throw) instead of
+    // `.then().catch()`: one Promise and one microtask hop fewer per async handler (part of body.bench.ts's
+    // framework arm, 14.9 → 13.3 µs with the c.json() change).
+    return result.then(
+      (value) => {
+        try {
+          return c.finalize(c.respond(value))
+        } catch (error) {
+          return this.#failed(c, error)
+        }
+      },
+      (error: unknown) => this.#failed(c, error),
+    )
   }
 
   /** The error's response, finalized. */

@@ -169,15 +169,26 @@ export class Context<
     return jsonResponse(args[0], args[1] ?? this.#status, args[2])
   }
 
-  async #readJson(): Promise<unknown> {
-    if (this.#json !== NOT_READ) return this.#json
+  /**
+   * why: a plain function and one `.then` instead of an async function awaiting the body: one Promise and one
+   * microtask hop fewer per `c.json()`. bench/body.bench.ts (quiet machine, with the body() change below it):
+   * `c.json(await c.json())` 14.9 → 13.3 µs.
+   */
+  #readJson(): Promise<unknown> {
+    if (this.#json !== NOT_READ) return Promise.resolve(this.#json)
     const type = this.req.headers.get('content-type')
     if (type !== undefined && !isJsonMediaType(type)) {
-      throw new HttpError(415, 'Unsupported Media Type', {
-        details: { detail: `expected Content-Type: application/json, got ${type}` },
-      })
+      return Promise.reject(
+        new HttpError(415, 'Unsupported Media Type', {
+          details: { detail: `expected Content-Type: application/json, got ${type}` },
+        }),
+      )
     }
-    const bytes = await this.bytes()
+    return this.bytes().then((bytes) => this.#parseJson(bytes))
+  }
+
+  #parseJson(bytes: Uint8Array): unknown {
+    if (this.#json !== NOT_READ) return this.#json
     if (bytes.length === 0) throw malformed('the request body is empty')
     let text: string
     try {

@@ -307,11 +307,36 @@ export class ConnectionDriver {
     // why: a synchronous handler is answered in the same tick, with no Promise allocated (hono does the same).
     if (result instanceof Promise) {
       result.then(
-        (response) => this.respond(request, response),
-        (error: unknown) => this.handlerFailed(request, error),
+        (response) => this.settled(request, true, response),
+        (error: unknown) => this.settled(request, false, error),
       )
     } else {
       this.respond(request, result)
+    }
+  }
+
+  /**
+   * A handler's Promise settled (in a microtask, after the chunk's batch has left). The response, and those of
+   * pipelined requests that synchronous handlers then answer, collect in the outbox; when the next request's
+   * handler is still pending, they wait for the end of this turn's microtasks (`flushSoon`), so a burst of
+   * pipelined requests to an async handler leaves in one write, as it does for a sync handler. With nothing
+   * more in flight they go at once (no tick for a single request per read: the hello and echo rows).
+   */
+  private settled(request: IncomingRequest, ok: boolean, value: unknown): void {
+    const out = this.out
+    if (out.batching) {
+      if (ok) this.respond(request, value as Response)
+      else this.handlerFailed(request, value)
+      return
+    }
+    out.batching = true
+    try {
+      if (ok) this.respond(request, value as Response)
+      else this.handlerFailed(request, value)
+    } finally {
+      out.batching = false
+      if (this.answering !== undefined && !this.closing) out.flushSoon()
+      else out.flush()
     }
   }
 

@@ -250,6 +250,31 @@ describe('response kinds', () => {
 })
 
 describe('request bodies', () => {
+  test('json() never throws synchronously: a wrong Content-Type is a rejected Promise (415)', async () => {
+    const { app } = quietApp()
+    let threw = false
+    app.post('/typed', (c) => {
+      let pending: Promise<unknown>
+      try {
+        pending = c.json()
+      } catch {
+        threw = true
+        return c.json({ threw: true }, 500)
+      }
+      return pending.then(
+        () => c.json({ ok: true }),
+        (error: HttpError) => c.json({ status: error.status }, 200),
+      )
+    })
+    const r = await call(app.handler, '/typed', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '1',
+    })
+    assert.equal(threw, false)
+    assert.deepEqual(r.json(), { status: 415 })
+  })
+
   test('json(): content-type policy, empty, malformed, not UTF-8, limits', async () => {
     const { app } = quietApp()
     app.post('/echo', async (c) => {

@@ -14,7 +14,13 @@
  * and writes each event with encodeJson; stdout's pretty formats re-read that line (`server/serve.ts`); `install`
  * reads and writes settings files with parseJson and encodeJsonPretty (`install/settings-file.ts`).
  */
-export { decodeJsonBytes, detectJsonEncoding, type JsonEncoding, parseJsonBytes } from './bytes.ts'
+export {
+  decodeJsonBytes,
+  detectJsonEncoding,
+  type JsonEncoding,
+  parseJsonBytes,
+  parseJsonBytesCanonical,
+} from './bytes.ts'
 export {
   detectIndent,
   type EncodeJsonOptions,
@@ -23,12 +29,19 @@ export {
   jsonEquals,
   quoteJsonString,
 } from './encode.ts'
-export { DEFAULT_MAX_DEPTH, type ParseJsonOptions, parseJson } from './parse.ts'
+export {
+  type CanonicalParse,
+  DEFAULT_MAX_DEPTH,
+  type ParseJsonOptions,
+  parseCanonicalJson,
+  parseJson,
+} from './parse.ts'
 export { type NumberStyle, pythonFloatRepr, pythonNumberText } from './python-number.ts'
 export { type JsonErrorMessages, JsonSyntaxError } from './syntax-error.ts'
 export {
   cloneJson,
   duplicateKeys,
+  EncodedObject,
   type JsonArray,
   JsonNumber,
   JsonObject,

@@ -111,6 +111,13 @@ function isDigit(code: number): boolean {
  */
 class Parser {
   private pos = 0
+  /**
+   * Still true after a parse when the value's text is exactly what `encodeJson` (default options) writes for the
+   * value: no whitespace between tokens, every string character printable ASCII or escaped as the encoder escapes
+   * it, no key twice in an object. Numbers and literals are always written as their text. See
+   * {@link parseCanonicalJson}.
+   */
+  canonical = true
   private readonly text: string
   private readonly maxDepth: number
   private readonly nonFinite: boolean
@@ -125,10 +132,19 @@ class Parser {
     this.messages = options.messages ?? 'python'
   }
 
+  /** Where the document's value starts and ends (whitespace around it is outside). */
+  valueStart = 0
+  valueEnd = 0
+
   parseDocument(): JsonValue {
     this.skipWhitespace()
+    this.valueStart = this.pos
+    this.canonical = true // whitespace around the value is not part of it
     const value = this.parseValue(0)
+    this.valueEnd = this.pos
+    const canonical = this.canonical
     this.skipWhitespace()
+    this.canonical = canonical
     if (this.pos !== this.text.length) throw this.error('extra', this.pos)
     return value
   }
@@ -147,6 +163,7 @@ class Parser {
       if (c === SPACE || c === LF || c === CR || c === TAB) pos++
       else break
     }
+    if (pos !== this.pos) this.canonical = false // the encoder writes no whitespace
     this.pos = pos
   }
 
@@ -269,6 +286,7 @@ class Parser {
         throw this.error('control-character', pos)
       }
       if (Number.isNaN(c)) throw this.error('unterminated', quote) // end of text
+      if (c > 0x7e) this.canonical = false // DEL and non-ASCII: the encoder writes \u escapes
       pos++
     }
     this.pos = pos + 1
@@ -284,23 +302,41 @@ class Parser {
     const text = this.text
     const c = text.charCodeAt(pos + 1)
     switch (c) {
+      case SLASH:
+        this.canonical = false // the encoder writes `/` as it is
+        return 2
       case QUOTE:
       case BACKSLASH:
-      case SLASH:
       case LOWER_B:
       case LOWER_F:
       case LOWER_N:
       case LOWER_R:
       case LOWER_T:
         return 2
-      case LOWER_U:
+      case LOWER_U: {
+        let unit = 0
         for (let i = pos + 2; i < pos + 6; i++) {
-          if (!isHexDigit(text.charCodeAt(i))) throw this.error('unicode-escape', pos, quote)
+          const digit = text.charCodeAt(i)
+          if (!isHexDigit(digit)) throw this.error('unicode-escape', pos, quote)
+          if (digit >= 0x41 && digit <= 0x46) this.canonical = false // the encoder writes lowercase hex
+          unit = (unit << 4) | (digit <= NINE ? digit - ZERO : (digit | 0x20) - 0x57)
+        }
+        // The encoder writes printable ASCII as itself and these five with their short escapes.
+        if (
+          (unit >= SPACE && unit <= 0x7e) ||
+          unit === 0x08 ||
+          unit === TAB ||
+          unit === LF ||
+          unit === 0x0c ||
+          unit === CR
+        ) {
+          this.canonical = false
         }
         // Python's C scanner wants the four digits *and* one more character (at least the closing quote) before
         // it reads them, so `"\ud800` at the very end is a bad escape rather than an unterminated string.
         if (pos + 6 >= text.length) throw this.error('unicode-escape-at-end', pos, quote)
         return 6
+      }
       default:
         if (Number.isNaN(c)) throw this.error('unterminated-escape', pos, quote)
         throw this.error('escape', pos, quote)
@@ -355,8 +391,10 @@ class Parser {
       this.pos++
       this.skipWhitespace()
       const value = this.parseValue(depth)
+      const size = entries.size
       // Map#set on a key seen before keeps its position and replaces its value: Python dict semantics.
       entries.set(key, value)
+      if (entries.size === size) this.canonical = false // a repeated key: the encoder writes it once
       written?.push([key, value])
       this.skipWhitespace()
       const c = text.charCodeAt(this.pos)
@@ -399,4 +437,36 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
  */
 export function parseDecodedJson(text: string, options: ParseJsonOptions): JsonValue {
   return new Parser(text, options).parseDocument()
+}
+
+/** What {@link parseCanonicalJson} found. */
+export interface CanonicalParse {
+  value: JsonValue
+  /** The text parsed; `start` and `end` are offsets in it. */
+  text: string
+  /**
+   * True when `text.slice(start, end)` is byte for byte what `encodeJson(value)` writes (default options), so a
+   * writer may copy the text instead of encoding the value again.
+   */
+  canonical: boolean
+  /** Where the value starts and ends in the text (leading and trailing whitespace are outside). */
+  start: number
+  end: number
+}
+
+/**
+ * Parses decoded text as {@link parseDecodedJson} does (same results, same errors) and, in the same pass, checks
+ * whether the value's text is already the encoder's output. The check costs a few comparisons per token: it is
+ * what lets the observatory write a hook payload by copying its bytes instead of re-encoding it (event.ts).
+ */
+export function parseCanonicalJson(text: string, options: ParseJsonOptions): CanonicalParse {
+  const parser = new Parser(text, options)
+  const value = parser.parseDocument()
+  return {
+    value,
+    text,
+    canonical: parser.canonical,
+    start: parser.valueStart,
+    end: parser.valueEnd,
+  }
 }

@@ -171,7 +171,64 @@ export class LogFileSink implements Sink {
 
   readonly #startDrain = (): void => {
     this.#scheduled = false
+    if (this.#running === undefined && this.#writeNow()) return
     this.#running ??= this.#drain()
+  }
+
+  /**
+   * The common case done synchronously: no fsync, the file open and sound, the gathered lines under the size
+   * limit and one write's worth. Returns false, having written nothing, when the general path must do it.
+   *
+   * why: the general path is three async functions deep (a handful of promises and microtask hops per batch);
+   * with one request per connection a batch is usually one line, so that was paid per event. This path is
+   * #append's synchronous write (see "why" there) without them: one 530-byte line per turn went from 4.7 to
+   * 3.8 µs of CPU, write(2) included (A/B against the previous sink, same run, medians of 6 × 5,000 lines).
+   */
+  #writeNow(): boolean {
+    const batch = this.#gathering
+    if (batch === undefined || this.#fsync || this.#fd < 0 || this.#tailSuspect) return false
+    const lines = batch.lines
+    let bytes = 0
+    for (let i = 0; i < lines.length; i++) bytes += Buffer.byteLength(lines[i]!, 'utf8')
+    if (
+      bytes > MAX_WRITE ||
+      (this.#maxBytes > 0 && this.#size + bytes > this.#maxBytes) // rotation: the general path
+    ) {
+      return false
+    }
+    const buffer =
+      lines.length === 1 ? Buffer.from(lines[0]!, 'utf8') : Buffer.from(lines.join(''), 'utf8')
+    const before = this.#size
+    let done = 0
+    try {
+      while (done < bytes) done += writeSync(this.#fd, buffer, done, bytes - done)
+    } catch (error) {
+      // Some bytes may be in the file, possibly ending mid-line: cut back as #append does, reject the batch.
+      this.#gathering = undefined
+      this.#running = this.#failed(batch, before, error)
+      return true
+    }
+    this.#gathering = undefined
+    this.#size = before + bytes
+    this.#counters.writes++
+    this.#counters.linesWritten += lines.length
+    this.#counters.bytesWritten += bytes
+    batch.resolve()
+    return true
+  }
+
+  /** A synchronous write that failed part way: cut the file back, reject the batch, go on with what gathered. */
+  async #failed(batch: Batch, before: number, error: unknown): Promise<void> {
+    try {
+      await fsTruncate(this.#fd, before)
+    } catch {
+      this.#tailSuspect = true
+    }
+    this.#counters.failures++
+    batch.reject(error)
+    // Lines gathered meanwhile waited for this (#running was set): write them, then say the writer is idle.
+    if (this.#gathering !== undefined) await this.#drain()
+    this.#running = undefined
   }
 
   /** Write what is queued, then close the file. Writes after this reject. */

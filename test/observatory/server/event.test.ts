@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { encodeJson, type JsonObject, parseJson } from '../../../src/observatory/encoding/index.ts'
+import {
+  EncodedObject,
+  encodeJson,
+  type JsonObject,
+  parseJson,
+} from '../../../src/observatory/encoding/index.ts'
 import {
   enrichEvent,
   eventNameFromQuery,
@@ -317,5 +322,114 @@ describe("enrichEvent: metadata first and always the server's, then the payload"
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe("the spliced line: a payload already in the encoder's form is copied, not encoded again", () => {
+  const ts = new Date(Date.UTC(2026, 1, 9, 10, 30, 0, 999))
+  const metas = [
+    { ts, event: 'PreToolUse', peer: { pid: 4242, uid: 1000, gid: 100 } },
+    { ts, event: 'Pre"Tool\u00e9', client: '127.0.0.1' },
+    { ts, event: 'Stop', peer: { uid: 0 } },
+    { ts, event: 'E' },
+  ]
+  /** The line written the long way: every entry of the event encoded from a plain Map. */
+  const encodedTheLongWay = (event: JsonObject) => encodeJson(new Map(event))
+
+  it('writes the same line as encoding the event (property)', () => {
+    const keys = fc.constantFrom(
+      '_ts',
+      '_peer_uid',
+      '_from_payload',
+      '_client',
+      'tool_name',
+      'a',
+      '_x',
+    )
+    const body = fc.oneof(
+      fc.json(),
+      fc.jsonValue().map((v) => JSON.stringify(v, null, 1)),
+      fc.dictionary(keys, fc.jsonValue()).map((o) => JSON.stringify(o)),
+      fc.dictionary(fc.string(), fc.jsonValue()).map((o) => `${JSON.stringify(o)}\n`),
+    )
+    fc.assert(
+      fc.property(body, fc.constantFrom(...metas), (text, meta) => {
+        const event = enrichEvent(meta, payloadFromBody(bytes(text)))
+        const line = encodeJson(event)
+        assert.equal(line, encodedTheLongWay(event), text)
+        JSON.parse(line)
+      }),
+      { numRuns: 1500 },
+    )
+  })
+
+  it('splices a compact ASCII payload, metadata first', () => {
+    const body = '{"session_id":"s","tool_input":{"command":"ls \\"a\\"\\n"},"n":1.0}'
+    const event = enrichEvent(metas[0]!, payloadFromBody(bytes(body)))
+    assert.ok(event instanceof EncodedObject)
+    assert.equal(
+      encodeJson(event),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"PreToolUse","_peer_pid":4242,"_peer_uid":1000,' +
+        `"_peer_gid":100,${body.slice(1)}`,
+    )
+    assert.equal(
+      encodeJson(enrichEvent(metas[3]!, payloadFromBody(bytes('{}')))),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"E"}',
+    )
+    // The event is still a map of the values, for the session model.
+    assert.equal(event.get('session_id'), 's')
+    assert.deepEqual([...event.keys()].slice(0, 5), [
+      '_ts',
+      '_event',
+      '_peer_pid',
+      '_peer_uid',
+      '_peer_gid',
+    ])
+  })
+
+  it("encodes the usual way when the payload is not in the encoder's form, or has metadata keys", () => {
+    for (const body of [
+      '{"a": 1}',
+      '{"a":"\\u0041"}',
+      '{"a":"é"}',
+      '{"_peer_uid":0}',
+      '{"a":1,"a":2}',
+    ]) {
+      const event = enrichEvent(metas[0]!, payloadFromBody(bytes(body)))
+      assert.ok(!(event instanceof EncodedObject), body)
+    }
+  })
+
+  it('only splices the payload it parsed last, unchanged in size', () => {
+    const first = payloadFromBody(bytes('{"a":1}'))
+    const second = payloadFromBody(bytes('{"b":2}'))
+    assert.ok(!(enrichEvent(metas[3]!, first) instanceof EncodedObject))
+    second.set('c', 'added')
+    const event = enrichEvent(metas[3]!, second)
+    assert.ok(!(event instanceof EncodedObject))
+    assert.equal(
+      encodeJson(event),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"E","b":2,"c":"added"}',
+    )
+    // Changing the event drops its spliced line.
+    const spliced = enrichEvent(metas[3]!, payloadFromBody(bytes('{"b":2}')))
+    assert.ok(spliced instanceof EncodedObject)
+    spliced.set('b', 'changed')
+    assert.equal(
+      encodeJson(spliced),
+      '{"_ts":"2026-02-09T10:30:00+00:00","_event":"E","b":"changed"}',
+    )
+  })
+
+  it('formats the timestamp of every millisecond of a second the same, and the next second anew', () => {
+    const base = Date.UTC(2026, 1, 9, 10, 30, 0)
+    for (const ms of [0, 1, 500, 999]) {
+      assert.equal(formatTimestamp(new Date(base + ms)), '2026-02-09T10:30:00+00:00')
+    }
+    assert.equal(formatTimestamp(new Date(base + 1000)), '2026-02-09T10:30:01+00:00')
+    assert.equal(formatTimestamp(new Date(base - 1)), '2026-02-09T10:29:59+00:00')
+    assert.equal(formatTimestamp(new Date(-1)), '1969-12-31T23:59:59+00:00')
+    assert.equal(formatTimestamp(new Date(0)), '1970-01-01T00:00:00+00:00')
+    assert.throws(() => formatTimestamp(new Date(Number.NaN)), RangeError)
   })
 })

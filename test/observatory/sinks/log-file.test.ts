@@ -179,6 +179,32 @@ describe('LogFileSink', () => {
     assert.ok(writes < 50, `${writes} writes for 500 lines`)
   })
 
+  it("writes the lines of one turn with one write, then the next turn's with the next, in order", async () => {
+    const path = freshLog()
+    const { sink } = await open(path)
+    const first = Array.from({ length: 10 }, (_, i) => sink.write(`{"a":${i}}\n`))
+    await Promise.all(first)
+    assert.equal(sink.counters.writes, 1)
+    // The next turn: its own write, after the first.
+    await sink.write('{"b":1}\n')
+    assert.equal(sink.counters.writes, 2)
+    await sink.close()
+    assert.equal(
+      read(path),
+      `${Array.from({ length: 10 }, (_, i) => `{"a":${i}}\n`).join('')}{"b":1}\n`,
+    )
+  })
+
+  it("rotates from the synchronous path's file as from any other", async () => {
+    const path = freshLog()
+    const { sink } = await open(path, { maxBytes: 20, maxFiles: 2 })
+    for (let i = 0; i < 5; i++) await sink.write(`{"i":${i}}\n`) // 8 bytes each: two per file
+    await sink.close()
+    assert.equal(read(`${path}.2`), '{"i":0}\n{"i":1}\n')
+    assert.equal(read(`${path}.1`), '{"i":2}\n{"i":3}\n')
+    assert.equal(read(path), '{"i":4}\n')
+  })
+
   it('resolves a line only after its bytes are in the file', async () => {
     const path = freshLog()
     const { sink } = await open(path)

@@ -320,23 +320,31 @@ describe('OutputSocketSink, more', () => {
     // than the grace period, yet it reads all the time, and must end on a whole line.
     const { sink, logged } = await open({ maxBufferedBytes: 2 * MiB, dropGraceMs: 1000 })
     const slow = await connectSlowReader(sink, 4096, 5)
-    const published: string[] = []
-    let droppedAt = 0
-    for (let i = 0; i < 20_000; i++) {
-      published.push(jsonLine(i, 1000))
-      sink.write(published[i]!)
-      if (droppedAt === 0 && sink.counters.readersDropped === 1) droppedAt = published.length
-      if (i % 100 === 99) await tick()
+    // try/finally: a failed assertion must not leave the sink listening (the test process would never exit).
+    try {
+      const published: string[] = []
+      let droppedAt = 0
+      for (let i = 0; i < 20_000; i++) {
+        published.push(jsonLine(i, 1000))
+        sink.write(published[i]!)
+        if (droppedAt === 0 && sink.counters.readersDropped === 1) droppedAt = published.length
+        if (i % 100 === 99) await tick()
+      }
+      assert.equal(sink.counters.readersDropped, 1, 'the slow reader was dropped')
+      assert.ok(logged.includes('Output reader dropped: too slow (0 total)'))
+      await slow.ended
+      const received = assertWholeLinesPrefix(slow.text(), published, 'the slow reader')
+      assert.ok(received > 0 && received < droppedAt)
+      assert.equal(
+        sink.counters.linesDropped,
+        droppedAt - received,
+        'it got every line not counted',
+      )
+      assert.equal(sink.counters.readersFlushing, 0)
+    } finally {
+      await sink.close()
+      slow.socket.destroy()
     }
-    assert.equal(sink.counters.readersDropped, 1, 'the slow reader was dropped')
-    assert.ok(logged.includes('Output reader dropped: too slow (0 total)'))
-    await slow.ended
-    const received = assertWholeLinesPrefix(slow.text(), published, 'the slow reader')
-    assert.ok(received > 0 && received < droppedAt)
-    assert.equal(sink.counters.linesDropped, droppedAt - received, 'it got every line not counted')
-    assert.equal(sink.counters.readersFlushing, 0)
-    await sink.close()
-    slow.socket.destroy()
   })
 
   it('on close, a reader that cannot read its whole queue in time is cut at a line boundary', async () => {
@@ -453,5 +461,57 @@ describe('OutputSocketSink, more', () => {
       code: 'EEXIST',
     })
     assert.equal(readFileSync(file, 'utf8'), 'precious\n')
+  })
+})
+
+describe('OutputSocketSink, lines handed over together', () => {
+  it('holds lines of several turns for flushDelayMs and sends them in one write, in order', async () => {
+    const { sink } = await open({ flushDelayMs: 50 })
+    const reader = await connectReader(sink)
+    const chunks: number[] = []
+    reader.socket.on('data', (chunk: Buffer) => chunks.push(chunk.length))
+    for (let i = 0; i < 20; i++) {
+      sink.write(`{"n":${i}}\n`)
+      await tick() // a new event-loop turn for every line
+    }
+    await waitFor(() => reader.lines().length === 20, 'the 20 lines')
+    assert.deepEqual(
+      reader.lines(),
+      Array.from({ length: 20 }, (_, i) => `{"n":${i}}`),
+    )
+    // One write for all of them (a Unix socket hands them to the reader as one chunk when it reads after).
+    assert.equal(chunks.length, 1)
+    await sink.close()
+  })
+
+  it('with flushDelayMs 0, sends at the end of the turn; close flushes what waits for the delay', async () => {
+    const now = await open({ flushDelayMs: 0 })
+    const a = await connectReader(now.sink)
+    now.sink.write('{"a":1}\n')
+    await waitFor(() => a.lines().length === 1, 'the line')
+    await now.sink.close()
+
+    const later = await open({ flushDelayMs: 60_000 })
+    const b = await connectReader(later.sink)
+    later.sink.write('{"b":1}\n')
+    later.sink.write('{"b":2}\n')
+    await later.sink.close()
+    await b.ended
+    assert.deepEqual(b.lines(), ['{"b":1}', '{"b":2}'])
+  })
+
+  it('still drops a reader that is behind by the budget, counting lines as they are published', async () => {
+    const { sink } = await open({ flushDelayMs: 60_000, maxBufferedBytes: 1000 })
+    await connectReader(sink)
+    const line = `${'x'.repeat(98)}\n`
+    try {
+      // None is handed over yet: 11 × 99 bytes wait, 990 without the largest line; the 12th makes 1,089.
+      for (let i = 0; i < 11; i++) sink.write(line)
+      assert.equal(sink.counters.readersDropped, 0)
+      sink.write(line)
+      assert.equal(sink.counters.readersDropped, 1)
+    } finally {
+      await sink.close()
+    }
   })
 })
