@@ -1,6 +1,6 @@
 /**
  * The observatory's per-event CPU work on a hook body, in process: what app.ts does between reading the body and
- * publishing the line (payloadFromBody → enrichEvent → encodeJson), the way it was (parse, copy into a new map,
+ * publishing the line (readPayload → enrichEvent → encodeJson), the way it was (parse, copy into a new map,
  * encode the whole event) against the way it is (one parse that also checks the payload is already in the
  * encoder's form, then the metadata spliced in front of its text), and the pieces each trick replaced.
  *
@@ -22,7 +22,7 @@ import {
   parseJsonBytes,
   quoteJsonString,
 } from '../src/observatory/encoding/index.ts'
-import { enrichEvent, formatTimestamp, payloadFromBody } from '../src/observatory/server/event.ts'
+import { enrichEvent, formatTimestamp, readPayload } from '../src/observatory/server/event.ts'
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +64,8 @@ const groups: { title: string; arms: Arm[] }[] = [
       {
         name: 'after: canonical parse + splice',
         run: () => {
-          sink += encodeJson(enrichEvent(meta(), payloadFromBody(BODY))).length
+          const { payload: read, text } = readPayload(BODY)
+          sink += encodeJson(enrichEvent(meta(), read, text)).length
         },
       },
     ],

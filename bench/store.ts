@@ -4,7 +4,7 @@
  *   node --import tsx bench/store.ts [--quick] [--events N] [--runs N] [--cpu-prof] [--keep] [--db FILE]
  *
  * 1. Build: a store of 1,000,000 events (`--quick`: 100,000) in a temporary directory, written the way the
- *    server writes it: each event goes through the server's own path (the body parsed by `payloadFromBody`, the
+ *    server writes it: each event goes through the server's own path (the body parsed by `readPayload`, the
  *    metadata put in front by `enrichEvent`, the line encoded by `encodeJson`, then `Recorder.record`, which moves
  *    the session model on and hands the store the row, the session's summary and the changed tool calls), with
  *    10,000 events per group commit. The events: ~2,000 sessions over 7 days, 16 at a time, over ~40 projects;
@@ -44,7 +44,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { encodeJson } from '../src/observatory/encoding/index.ts'
-import { type EventMeta, enrichEvent, payloadFromBody } from '../src/observatory/server/event.ts'
+import { type EventMeta, enrichEvent, readPayload } from '../src/observatory/server/event.ts'
 import { Recorder } from '../src/observatory/server/recorder.ts'
 import { Store } from '../src/observatory/store/index.ts'
 
@@ -692,10 +692,8 @@ async function build(file: string, events: number): Promise<Built> {
       const meta: EventMeta = session.unix
         ? { ts, event: payload.event, peer: { pid: session.pid, uid: 1000, gid: 1000 } }
         : { ts, event: payload.event, client: '127.0.0.1' }
-      const enriched = enrichEvent(
-        meta,
-        payloadFromBody(encoder.encode(JSON.stringify(payload.body))),
-      )
+      const read = readPayload(encoder.encode(JSON.stringify(payload.body)))
+      const enriched = enrichEvent(meta, read.payload, read.text)
       recorder.record(enriched, `${encodeJson(enriched)}\n`, ts, payload.event)
     }
     await store.flush()
@@ -1293,7 +1291,7 @@ function render(r: {
     r.built === undefined
       ? `Store: reused ${r.reuse} (--db).`
       : `Store: ${fmtInt(r.built.events)} events of ${fmtInt(r.built.sessions)} sessions over 7 days, written through the ` +
-        `server's own path (payloadFromBody → enrichEvent → encodeJson → Recorder.record), ${fmtInt(BATCH)} events per ` +
+        `server's own path (readPayload → enrichEvent → encodeJson → Recorder.record), ${fmtInt(BATCH)} events per ` +
         `group commit: ${r.built.writeSeconds.toFixed(1)} s (${fmtInt(r.built.events / r.built.writeSeconds)} events/s, ` +
         `full-text indexing partly included), then ${r.built.closeSeconds.toFixed(1)} s at close for the rest of the full-text index.`,
     '',

@@ -29,7 +29,7 @@ import { encodeJson, type JsonObject } from '../encoding/index.ts'
 import { type OtlpLogRecord, registerOtlp } from '../otlp/index.ts'
 import { forwardedEvent, isObservatoryRecord, RecentIds } from '../otlp/observatory-records.ts'
 import { type Decisions, NO_DECISION } from './decisions.ts'
-import { enrichEvent, eventNameFromQuery, payloadFromBody } from './event.ts'
+import { enrichEvent, eventNameFromQuery, readPayload } from './event.ts'
 import { type GuardOptions, tcpGuard } from './guard.ts'
 import type { EventHub } from './hub.ts'
 import { Dashboard } from './live-page.ts'
@@ -217,8 +217,8 @@ export function createObservatoryApp(options: ObservatoryAppOptions): Observator
     }
     const ts = new Date()
     const event = eventNameFromQuery(request.query)
-    const payload = payloadFromBody(body)
-    const enriched = enrichEvent(peerMeta(request, ts, event), payload)
+    const { payload, text } = readPayload(body)
+    const enriched = enrichEvent(peerMeta(request, ts, event), payload, text)
     const { recorded, written } = accept(enriched, ts, event)
     await written
     if (decisions === undefined) return NO_DECISION

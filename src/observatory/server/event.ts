@@ -120,43 +120,49 @@ export function eventNameFromQuery(query: string): string {
  * such a body is kept as `_raw` like any other body that is not JSON.
  */
 export function payloadFromBody(body: Uint8Array): JsonObject {
-  spliceFrom = undefined
-  if (body.length === 0) return new Map()
-  try {
-    const parsed = parseJsonBytesCanonical(body, RFC_8259)
-    const value = parsed.value
-    if (value instanceof Map) {
-      if (parsed.canonical) {
-        // Remembered for enrichEvent, which normally comes next (app.ts): see spliceFrom.
-        spliceFrom = value
-        spliceText = parsed.text
-        spliceStart = parsed.start
-        spliceEnd = parsed.end
-        spliceSize = value.size
-      }
-      return value
-    }
-  } catch (error) {
-    if (!(error instanceof JsonSyntaxError)) throw error
-  }
-  return new Map([['_raw', replacingUtf8.decode(body)]])
+  return readPayload(body).payload
 }
 
 /**
- * The payload most recently returned by {@link payloadFromBody} whose text was already compact JSON as the
- * encoder writes it, and where that text is. {@link enrichEvent} on that very payload (unchanged: its size is
- * checked; values are not, so a caller that changes a payload before enriching it must change it through a new
- * map) then writes the event's line by splicing the metadata in front of the payload's text.
+ * Where a payload's text already is compact JSON exactly as the encoder would write it: `text.slice(start, end)`
+ * is the object, `{` to `}`. {@link enrichEvent} given it writes the event's line by splicing the metadata in
+ * front of that text instead of encoding the payload again.
  *
  * why: encoding the enriched event again was about 4% of the server's CPU per event (keep-alive, --cpu-prof);
  * with the splice, parse → enrich → line takes 0.60× the time of parse → enrich → encode for the 400-byte
  * benchmark body (bench/event-path.bench.ts).
  */
-let spliceFrom: JsonObject | undefined
-let spliceText = ''
-let spliceStart = 0
-let spliceEnd = 0
-let spliceSize = 0
+export interface PayloadText {
+  readonly text: string
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * {@link payloadFromBody}, and the payload's text when it can be spliced into the line as it is (see
+ * {@link PayloadText}). The payload must reach {@link enrichEvent} unchanged for the text to be right.
+ */
+export function readPayload(body: Uint8Array): {
+  payload: JsonObject
+  text: PayloadText | undefined
+} {
+  if (body.length === 0) return { payload: new Map(), text: undefined }
+  try {
+    const parsed = parseJsonBytesCanonical(body, RFC_8259)
+    const value = parsed.value
+    if (value instanceof Map) {
+      return {
+        payload: value,
+        text: parsed.canonical
+          ? { text: parsed.text, start: parsed.start, end: parsed.end }
+          : undefined,
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error
+  }
+  return { payload: new Map([['_raw', replacingUtf8.decode(body)]]), text: undefined }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Metadata: enrich_payload
@@ -253,13 +259,14 @@ export const FROM_PAYLOAD_KEY = '_from_payload'
  *
  * Returns a new map; `payload` is not modified.
  */
-export function enrichEvent(meta: EventMeta, payload: JsonObject): JsonObject {
-  if (payload === spliceFrom) {
-    spliceFrom = undefined
-    if (payload.size === spliceSize) {
-      const spliced = splicedEvent(meta, payload)
-      if (spliced !== undefined) return spliced
-    }
+export function enrichEvent(
+  meta: EventMeta,
+  payload: JsonObject,
+  text?: PayloadText | undefined,
+): JsonObject {
+  if (text !== undefined) {
+    const spliced = splicedEvent(meta, payload, text)
+    if (spliced !== undefined) return spliced
   }
   const event: JsonObject = new Map()
   event.set('_ts', formatTimestamp(meta.ts))
@@ -286,12 +293,16 @@ export function enrichEvent(meta: EventMeta, payload: JsonObject): JsonObject {
 }
 
 /**
- * {@link enrichEvent} for a payload whose text is already the encoder's output (see `spliceFrom`): the same map,
+ * {@link enrichEvent} for a payload whose text is already the encoder's output ({@link PayloadText}): the same map,
  * as an {@link EncodedObject} that carries its line, `{` + the metadata + `,` + the payload's text after its `{`.
  * Undefined when the payload has a key of its own among the metadata's (it goes under `_from_payload`: the line
  * is then encoded the usual way).
  */
-function splicedEvent(meta: EventMeta, payload: JsonObject): JsonObject | undefined {
+function splicedEvent(
+  meta: EventMeta,
+  payload: JsonObject,
+  source: PayloadText,
+): JsonObject | undefined {
   const event = new EncodedObject()
   const ts = formatTimestamp(meta.ts)
   event.put('_ts', ts)
@@ -326,7 +337,7 @@ function splicedEvent(meta: EventMeta, payload: JsonObject): JsonObject | undefi
     event.put(key, value)
   }
   event.encoded =
-    payload.size === 0 ? `${head}}` : `${head},${spliceText.slice(spliceStart + 1, spliceEnd)}`
+    payload.size === 0 ? `${head}}` : `${head},${source.text.slice(source.start + 1, source.end)}`
   return event
 }
 
