@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { Store } from '../../../src/observatory/store/store.ts'
 import { searchTerms, searchText } from '../../../src/observatory/store/store.ts'
 import type { EventQuery } from '../../../src/observatory/store/types.ts'
-import { add, openStore, T0 } from './helpers.ts'
+import { add, event, openStore, T0 } from './helpers.ts'
 
 const ids = (store: Store, q: EventQuery): number[] => store.events(q).events.map((e) => e.id)
 
@@ -128,6 +128,48 @@ describe('Store: full-text search', () => {
     ])
     assert.deepEqual(searchTerms('* - ( ) "" AND'), [{ text: 'AND', prefix: false }])
     assert.equal(searchText('{"a":"x\\ny\\u00e9\\\\n\\"q\\""}'), '{"a":"x yé\\n"q""}')
+  })
+
+  it('in memory, indexes when a search needs it, not on flush; the timer only past a backlog', async (t) => {
+    // Timers mocked: any index timer would have to run at `tick`; the group commit (setImmediate) stays real.
+    t.mock.timers.enable({ apis: ['setInterval', 'setTimeout'] })
+    try {
+      const { store: file } = openStore(t)
+      const { line, fields } = event({ extra: { word: 'lazy' } })
+      const onFile = file.append(line, fields)
+      await onFile.committed // the group commit, not flush (which indexes a file store)
+      assert.equal(file.stats.indexed, 0)
+      t.mock.timers.tick(1000)
+      assert.equal(file.stats.indexed, onFile.id, 'a file store is indexed by its timer')
+
+      const { store } = openStore(t, { path: ':memory:' })
+      const first = add(store, { extra: { word: 'lazy' } })
+      await store.flush()
+      const second = add(store, { extra: { word: 'lazy tail' } })
+      await store.flush()
+      t.mock.timers.tick(1000)
+      assert.equal(store.stats.indexed, 0, 'neither a timer nor flush indexed it')
+      assert.deepEqual(ids(store, { search: 'lazy' }), [second, first])
+      assert.equal(store.stats.indexed, second, 'the search caught the index up')
+      const third = add(store, { extra: { word: 'lazy' } })
+      await store.flush()
+      assert.deepEqual(ids(store, { search: 'tail' }), [second])
+      assert.deepEqual(ids(store, { search: 'lazy', session: 's1' }), [third, second, first])
+      assert.equal(store.stats.indexed, third)
+
+      // 20,000 waiting: the timer indexes them (in batches, one per setImmediate), so no search pays for them all.
+      let last = third
+      for (let i = 0; i < 20_000; i++) last = add(store, { extra: { word: 'bulk' } })
+      await store.flush()
+      assert.equal(store.stats.indexed, third, 'flush did not index')
+      t.mock.timers.tick(1000)
+      for (let i = 0; i < 100 && store.stats.indexed < last; i++) {
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      assert.equal(store.stats.indexed, last, 'the timer indexed the backlog')
+    } finally {
+      t.mock.timers.reset() // real timers again for the stores' close (the checkpointer's stop has a timeout)
+    }
   })
 })
 
