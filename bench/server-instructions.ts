@@ -6,11 +6,12 @@
  * of a few percent can be seen. Kernel work (the system calls themselves) is not counted.
  *
  *   node --import tsx bench/server-instructions.ts [--server ours-raw] [--requests 20000] [--depth 1]
- *                                                  [--scenario hello|echo] [--base DIR]
+ *                                                  [--scenario hello|echo] [--base DIR] [--per-connection]
  *
  * `--scenario echo` sends bench/fixtures/echo-1k.txt as POST /echo (the echo row of `npm run bench`).
  * `--base DIR` counts the same server from another checkout (e.g. `git archive HEAD src bench | tar -x -C DIR`)
- * as well, so a change's before/after comes from one invocation.
+ * as well, so a change's before/after comes from one invocation. `--per-connection` opens a connection for each
+ * request and closes it once the response is read (a curl hook's pattern): what a connection's whole life costs.
  *
  * Servers are those of bench/servers (ours-raw, ours-framework, node-http, net-floor, …). Needs valgrind.
  */
@@ -29,11 +30,13 @@ const { values } = parseArgs({
     depth: { type: 'string', default: '1' },
     scenario: { type: 'string', default: 'hello' },
     base: { type: 'string' },
+    'per-connection': { type: 'boolean', default: false },
   },
 })
 const scenario = values.scenario === 'echo' ? 'echo' : 'hello'
 const requests = Math.max(100, Number(values.requests))
 const depth = Math.max(1, Number(values.depth))
+const perConnection = values['per-connection']
 
 requireValgrind('server-instructions')
 
@@ -46,21 +49,42 @@ if (targets.length === 0 || targets.some((s) => s.command !== process.execPath))
   process.exit(2)
 }
 
+const one =
+  scenario === 'echo'
+    ? (() => {
+        const body = readFileSync(ECHO_BODY_FILE)
+        return `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`
+      })()
+    : 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
+// Every response starts with a status line; neither body contains one.
+const marker = 'HTTP/1.1 200 '
+
+/** `n` requests, each on a connection of its own that the client closes once the response is in. */
+async function loadPerConnection(port: number, n: number): Promise<void> {
+  const request = Buffer.from(one, 'latin1')
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.setNoDelay(true)
+      let text = ''
+      socket.on('connect', () => socket.write(request))
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (text.includes(marker)) socket.end()
+      })
+      socket.on('error', reject)
+      socket.on('close', () => resolve())
+    })
+  }
+}
+
 /** Sends `n` GET / requests, `depth` per write, each batch after the previous one's responses. */
 function load(port: number, n: number): Promise<void> {
+  if (perConnection && n > 0) return loadPerConnection(port, n)
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     socket.setNoDelay(true)
-    const one =
-      scenario === 'echo'
-        ? (() => {
-            const body = readFileSync(ECHO_BODY_FILE)
-            return `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`
-          })()
-        : 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
     const batch = Buffer.from(one.repeat(depth), 'latin1')
-    // Every response starts with a status line; neither body contains one.
-    const marker = 'HTTP/1.1 200 '
     let done = 0
     let inBatch = 0
     let text = ''
@@ -126,7 +150,8 @@ try {
     const perRequest = (loaded - base) / requests
     process.stdout.write(
       `${server.name}: ${Math.round(perRequest).toLocaleString('en-US')} instructions per request ` +
-        `(user space; ${requests.toLocaleString('en-US')} ${scenario} requests, depth ${depth}, Node ${process.version})\n`,
+        `(user space; ${requests.toLocaleString('en-US')} ${scenario} requests, ` +
+        `${perConnection ? 'one per connection' : `depth ${depth}`}, Node ${process.version})\n`,
     )
   }
 } finally {

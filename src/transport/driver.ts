@@ -86,6 +86,8 @@ export class ConnectionDriver {
   private readonly sharedChunks: boolean
   /** True while such a chunk is being processed: body data from it must be copied before it is kept. */
   private inSharedChunk = false
+  /** The client's FIN was read ('end'): nothing more can arrive on this connection. */
+  private inputEnded = false
 
   phase: Phase = 'head'
   deadline: number
@@ -156,8 +158,11 @@ export class ConnectionDriver {
   }
 
   private onEnd(): void {
+    this.inputEnded = true
     if (this.closing) {
-      this.socket.destroy()
+      // Lingering: the client's FIN ends it. A response still being written finishes first (the socket, already
+      // ended on our side, destroys itself once it has: net.Socket's autoDestroy); destroying now would cut it.
+      if (this.socket.writableLength === 0) this.socket.destroy()
       return
     }
     // The client closed its side while its request (read whole) is being answered: a handler that waits (a long
@@ -562,9 +567,23 @@ export class ConnectionDriver {
     this.closing = true
     this.phase = 'linger'
     this.deadline = Date.now() + this.options.lingerTimeout
+    if (this.inputEnded) {
+      this.out.flush()
+      // why: the client has closed its side, so no input can come and cause a reset: once every byte is with the
+      // kernel, close(2) delivers them, then the FIN, as shutdown(2) would. No shutdown, no wait for 'finish':
+      // strace -c per connection over the Unix socket (client closing after the response) 12.4 → 11.0 system
+      // calls (the shutdown gone); bench/server-instructions.ts --per-connection 665.6k → 629.0k instructions.
+      // With bytes still queued in node:net, end(): the socket destroys itself once they are written.
+      if (this.socket.writableLength === 0) this.socket.destroy()
+      else this.socket.end()
+      return
+    }
     if (this.conn.clientSentEverything) {
       this.out.flush()
-      this.socket.end(() => this.socket.destroy())
+      // why: as above (Connection: close, whole request read): shutdown(2) then close(2) at once saved nothing
+      // over close(2) alone; strace -c 11.4 → 10.8 system calls per connection (the shutdown gone).
+      if (this.socket.writableLength === 0) this.socket.destroy()
+      else this.socket.end(() => this.socket.destroy())
       return
     }
     if (this.readPaused) {

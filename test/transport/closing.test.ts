@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect } from 'node:net'
+import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import type { Handler } from '../../src/transport/types.ts'
 import { eventually, Harness, RawClient, sleep, withTimeout } from './helpers.ts'
@@ -104,5 +105,79 @@ describe('closing', { timeout: 60_000 }, () => {
     assert.equal((await client.response()).body.toString(), 'hello')
     // The rest of the body still arrives and is read, not answered with a reset.
     await expectLinger(server, client, Buffer.alloc(50_000, 0x61))
+  })
+})
+
+describe('closing after the client half-closed', { timeout: 60_000 }, () => {
+  const big = Buffer.alloc(8 * 1024 * 1024, 0x62)
+  const bigHandler: Handler = () => ({ status: 200, body: big })
+
+  it('a request then FIN: the response arrives whole, then the server closes', async (t) => {
+    const h = new Harness(t)
+    const { server, target } = await h.server(
+      hello,
+      { lingerTimeout: LINGER_MS },
+      {
+        path: join(h.tempDir(), 's.sock'),
+      },
+    )
+    const client = await h.client(target)
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n')
+    client.socket.end()
+    assert.equal((await client.response()).body.toString(), 'hello')
+    await client.serverClosed()
+    assert.equal(client.error, undefined)
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('a large response to a client that half-closed and reads late arrives whole', async (t) => {
+    const h = new Harness(t)
+    const { server, target } = await h.server(
+      bigHandler,
+      { lingerTimeout: LINGER_MS },
+      {
+        path: join(h.tempDir(), 's.sock'),
+      },
+    )
+    const client = await h.client(target)
+    client.socket.pause()
+    await client.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n')
+    client.socket.end()
+    await sleep(200)
+    client.socket.resume()
+    const response = await client.response()
+    assert.equal(response.status, 200)
+    assert.equal(response.body.length, big.length)
+    await client.serverClosed()
+    assert.equal(client.error, undefined)
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
+  })
+
+  it('lingering with a large response still being written: the client FIN does not cut it', async (t) => {
+    const h = new Harness(t)
+    const { server, target } = await h.server(
+      bigHandler,
+      { lingerTimeout: LINGER_MS },
+      {
+        path: join(h.tempDir(), 's.sock'),
+      },
+    )
+    const client = await h.client(target)
+    client.socket.pause()
+    // The handler answers without reading the body; Connection: close, body incomplete: the server lingers.
+    await client.write(
+      'POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 10\r\n\r\nstart',
+    )
+    await sleep(100)
+    await client.write('12345')
+    client.socket.end()
+    // The server reads the rest of the body and the FIN while its response is still queued.
+    await sleep(200)
+    client.socket.resume()
+    const response = await client.response()
+    assert.equal(response.status, 200)
+    assert.equal(response.body.length, big.length)
+    await client.serverClosed()
+    await eventually(() => server.connectionCount === 0, 'no connection left', 5000)
   })
 })
