@@ -15,8 +15,8 @@
  * on, as it is by default: the server is given no `--db`, and finds its database where a user's would be, under
  * `$XDG_STATE_HOME`, which the child gets pointed into its temporary directory (with `OBSERVATORY_DB`, the token
  * and the socket/port variables unset): the user's own store is never touched. `--store memory` runs with
- * `--no-db` (an in-memory store); the CLI has no way to run without any store, so `on` against `memory` is the
- * comparison there is (`--store on,memory` runs both, one after the other, for each scenario and transport).
+ * `--no-db` (an in-memory store), `--store off` with `--no-store` (no history at all: what the issue's targets
+ * were set for); `--store on,memory,off` runs them one after the other, for each scenario and transport.
  * Each scenario gets a fresh server, over TCP and then over the Unix socket:
  *
  * - `close`: one request per connection (connect, POST, read the 200, close), like a curl hook, 8 senders.
@@ -36,7 +36,8 @@
  * Writes a Markdown table to stdout and to bench/results/observatory-latest.md. With --cpu-prof, the server runs
  * under `node --cpu-prof` and the top self-time functions of each measured run are added. `--outputs stdout`
  * runs the server with stdout (to a file) as its only output, for comparison (observatory-stdout-latest.md).
- * `--store memory` alone writes observatory-memory-latest.md (or observatory-stdout-memory-latest.md).
+ * `--store memory` alone writes observatory-memory-latest.md (or observatory-stdout-memory-latest.md), `--store off`
+ * alone observatory-nostore-latest.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import {
@@ -81,16 +82,11 @@ const { values: args } = parseArgs({
 const OUTPUTS = args.outputs === 'stdout' ? 'stdout' : 'full'
 const QUICK = args.quick === true
 
-/** `on`: a database file (the product's default); `memory`: `--no-db`, an in-memory store. */
-type StoreMode = 'on' | 'memory'
+/** `on`: a database file (the product's default); `memory`: `--no-db`, an in-memory store; `off`: `--no-store`. */
+type StoreMode = 'on' | 'memory' | 'off'
 const STORE_MODES: StoreMode[] = (args.store ?? 'on').split(',').map((mode) => {
-  if (mode === 'on' || mode === 'memory') return mode
-  if (mode === 'off') {
-    throw new Error(
-      '--store off: the CLI cannot run without a store (--no-db keeps an in-memory one); use --store memory',
-    )
-  }
-  throw new Error(`--store must be on, memory or both (on,memory), not "${mode}"`)
+  if (mode === 'on' || mode === 'memory' || mode === 'off') return mode
+  throw new Error(`--store must be on, memory, off or a list of them (on,memory), not "${mode}"`)
 })
 
 type Transport = 'tcp' | 'unix'
@@ -429,7 +425,7 @@ async function startServer(dir: string, profile: boolean, store: StoreMode): Pro
       ['--output-socket', out, '--log', log, '--log-max-files', '1000']
     : []
   // `on`: no --db, so the server takes the default path, as a user's would ($XDG_STATE_HOME/hooks-observatory/).
-  const storeArgs = store === 'memory' ? ['--no-db'] : []
+  const storeArgs = store === 'memory' ? ['--no-db'] : store === 'off' ? ['--no-store'] : []
   const child = spawn(
     process.execPath,
     [
@@ -907,7 +903,8 @@ async function main(): Promise<void> {
   const loadAfter = loadavg()
 
   const verdicts: string[] = []
-  const storeName = (r: Row) => (r.store === 'on' ? 'the store' : 'the in-memory store')
+  const storeName = (r: Row) =>
+    r.store === 'on' ? 'the store' : r.store === 'memory' ? 'the in-memory store' : 'no store'
   for (const r of rows.filter((r) => r.scenario.kind === 'keepalive')) {
     verdicts.push(
       `- keep-alive ingest ≥ ${TARGET_RATE.toLocaleString('en-US')} events/s with ${storeName(r)}, the log and a reader, over ${r.transport}: ` +
@@ -944,8 +941,8 @@ async function main(): Promise<void> {
           'stdout to a file, no log, no reader. Client: this process, raw node:net sockets,',
         ]),
     'Store: `on` = the default store (no `--db`: the database is at $XDG_STATE_HOME/hooks-observatory/events.db, with',
-    "XDG_STATE_HOME in the run's temporary directory); `memory` = `--no-db` (in memory; the CLI has no way to run",
-    'with no store at all). Every hook answer waits for the store’s group commit, as it waits for the log.',
+    "XDG_STATE_HOME in the run's temporary directory); `memory` = `--no-db` (in memory); `off` = `--no-store` (no",
+    'history at all). Every hook answer waits for the store’s group commit, as it waits for the log.',
     `a ~400-byte PreToolUse payload per event, ${WARMUP.toLocaleString('en-US')} warm-up events before each run (not measured, but checked).`,
     'Latency: first byte written (for `close`: connect) → whole response read, in milliseconds. `paced` sleeps between',
     'sends (timers have about 1 ms granularity, so a send may leave up to ~1 ms after its slot; that is not counted as latency).',
@@ -985,7 +982,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${report}`)
   const resultsDir = join(ROOT, 'bench', 'results')
   mkdirSync(resultsDir, { recursive: true })
-  const suffix = STORE_MODES.includes('on') ? '' : '-memory'
+  const suffix = STORE_MODES.includes('on')
+    ? ''
+    : STORE_MODES.includes('memory')
+      ? '-memory'
+      : '-nostore'
   const name = `observatory${OUTPUTS === 'full' ? '' : '-stdout'}${suffix}-latest.md`
   writeFileSync(join(resultsDir, name), report)
   process.stderr.write(`written to bench/results/${name}\n`)

@@ -15,8 +15,8 @@
  *
  * - original: `server.py --socket IN --output-socket OUT --tee` (stdout + output socket), stderr to a file (it
  *   logs every request there);
- * - ours: `observatory serve --socket IN --port 0 --output-socket OUT --tee --no-db --quiet` (stdout + output socket;
- *   no log file, as the original has none; `--no-db` is the in-memory store: the CLI cannot run with none).
+ * - ours: `observatory serve --socket IN --port 0 --output-socket OUT --tee --no-store --quiet` (stdout + output
+ *   socket; no log file and no history, as the original has neither; `--ours-store memory`: `--no-db` instead).
  *
  * The load generator is this process, 16 concurrent clients on raw node:net sockets, the same ~400-byte PreToolUse
  * event as bench/observatory.ts:
@@ -64,7 +64,12 @@ export interface CompareOptions {
   rounds: number
   quick: boolean
   cpuProf: boolean
+  /** Our store: `off` (`--no-store`, the default: the original keeps no history either) or `memory` (`--no-db`). */
+  oursStore?: 'off' | 'memory'
 }
+
+/** The store flag ours runs with (set by compareWithOriginal). */
+let oursStoreFlag = '--no-store'
 
 const CONCURRENCY = 16
 const TARGET_RATIO = 2
@@ -288,7 +293,7 @@ async function start(
         '--output-socket',
         out,
         '--tee',
-        '--no-db',
+        oursStoreFlag,
         '--quiet',
       ],
       { cwd: ROOT, stdio: ['ignore', stdout, stderr], env },
@@ -486,6 +491,7 @@ function median(values: number[]): number {
 }
 
 export async function compareWithOriginal(options: CompareOptions): Promise<number> {
+  oursStoreFlag = options.oursStore === 'memory' ? '--no-db' : '--no-store'
   const dirArg = options.original ?? process.env[ORIGINAL_ENV]
   if (dirArg === undefined || dirArg === '') {
     process.stdout.write(
@@ -587,7 +593,7 @@ export async function compareWithOriginal(options: CompareOptions): Promise<numb
       `load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after${options.quick ? ' · --quick' : ''}`,
     '',
     `Original: \`${serverPy.replace(dirArg, 'DIR')} --socket IN --output-socket OUT --tee\`; ours: \`observatory serve`,
-    '--socket IN --port 0 --output-socket OUT --tee --no-db --quiet`. Both: stdout to a file, one reader on the output socket',
+    `--socket IN --port 0 --output-socket OUT --tee ${oursStoreFlag} --quiet\`. Both: stdout to a file, one reader on the output socket`,
     `(${SOCAT !== undefined ? 'socat' : 'a Node reader'} to a file). Client: this process, ${CONCURRENCY} concurrent connections on raw node:net,`,
     `a ~400-byte PreToolUse event; ${warmup.toLocaleString('en-US')} warm-up events per run. The original closes every`,
     'connection (HTTP/1.0): its keep-alive clients reconnect, and the connect counts in the latency.',
@@ -622,12 +628,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rounds: { type: 'string', default: '2' },
       quick: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'ours-store': { type: 'string', default: 'off' },
     },
   })
+  const oursStore = values['ours-store']
+  if (oursStore !== 'off' && oursStore !== 'memory') {
+    throw new Error(`--ours-store must be off or memory, not "${oursStore}"`)
+  }
   process.exitCode = await compareWithOriginal({
     original: values.original,
     rounds: Math.max(1, Number(values.rounds) || 2),
     quick: values.quick === true,
     cpuProf: values['cpu-prof'] === true,
+    oursStore,
   })
 }

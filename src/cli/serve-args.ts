@@ -63,6 +63,9 @@ Store (history, sessions and search; SQLite):
   --db PATH              the database (default $${DB_ENV}, else
                          $XDG_STATE_HOME/hooks-observatory/events.db or ~/.local/state/…)
   --no-db                keep history in memory for this run only
+  --no-store             keep no history at all: a stream, as the Python original is (the
+                         sessions are still tracked, in memory; /api/events, search, /api/tools
+                         and the telemetry answer 503)
   --retain DURATION      prune events older than this, e.g. 7d, 12h (default ${DEFAULT_RETAIN_MS / 86_400_000}d; 0 = keep all)
   --stale DURATION       a session thinking or running a tool with no event for this long
                          is shown as stale (default ${DEFAULT_STALE_MS / 60_000}m)
@@ -167,6 +170,13 @@ export function parseServeArgs(
   if (values['no-db'] === true && values.db !== undefined) {
     throw usageError('Error: --db and --no-db are mutually exclusive')
   }
+  const noStore = values['no-store'] === true
+  if (
+    noStore &&
+    (values.db !== undefined || values['no-db'] === true || values.retain !== undefined)
+  ) {
+    throw usageError('Error: --no-store excludes --db, --no-db and --retain')
+  }
   const retainMs =
     values.retain === undefined
       ? DEFAULT_RETAIN_MS
@@ -232,7 +242,7 @@ export function parseServeArgs(
     maxBodySize: parseCount(values['max-body'], '--max-body', DEFAULT_MAX_BODY),
     engine,
     trace: values.trace === true,
-    store: { path: dbPath, retainMs, fsync: values.fsync === true },
+    store: noStore ? undefined : { path: dbPath, retainMs, fsync: values.fsync === true },
     staleAfterMs,
     decisions: {
       policyFiles,
@@ -315,6 +325,7 @@ function parse(argv: string[]) {
       trace: { type: 'boolean' },
       db: { type: 'string' },
       'no-db': { type: 'boolean' },
+      'no-store': { type: 'boolean' },
       retain: { type: 'string' },
       stale: { type: 'string' },
       policy: { type: 'string', multiple: true },

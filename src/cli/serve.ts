@@ -38,7 +38,9 @@ export async function runServe(argv: string[]): Promise<number> {
     )
   }
   const store = running.recorder.store
-  if (store !== undefined) {
+  if (options.store === undefined) {
+    message('Store: none (--no-store): no history, the sessions in memory only')
+  } else if (store !== undefined) {
     const kept = options.store?.retainMs
       ? `, events kept ${Math.round(options.store.retainMs / 86_400_000)}d`
       : ''

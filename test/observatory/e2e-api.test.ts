@@ -1319,6 +1319,40 @@ describe('observatory API, SSE replay and store, end to end', {
     assert.deepEqual(params('/api/tools'), ['query:window'])
   })
 
+  it('--no-store: no history (503 where history is needed), the sessions in memory, no file written', async (t) => {
+    const state = tempDir(t)
+    const env = { XDG_STATE_HOME: state }
+    const obs = await startCli(t, ['--port', '0', '--no-store', '--quiet'], { env })
+    assert.match(obs.stderr(), /^Store: none \(--no-store\)/m)
+    const S = { session_id: 'ns-1', cwd: '/p/ns' }
+    await send(obs.tcp, 'SessionStart', { ...S, source: 'startup' })
+    await send(obs.tcp, 'PreToolUse', {
+      ...S,
+      tool_name: 'Bash',
+      tool_use_id: 'ns1',
+      tool_input: { command: 'ls' },
+    })
+    const list = await request(obs.tcp, { path: '/api/sessions' })
+    assert.equal(list.status, 200)
+    const sessions = (JSON.parse(list.body) as { sessions: SessionSummary[] }).sessions
+    assert.deepEqual(
+      sessions.map((x) => [x.session_id, x.state]),
+      [['ns-1', 'running tool']],
+    )
+    for (const path of ['/api/events', '/api/events?q=ls', '/api/tools', '/api/stats/usage']) {
+      assert.equal((await request(obs.tcp, { path })).status, 503, path)
+    }
+    assert.deepEqual(readdirSync(state), [], 'no store directory, no file')
+    const [both, retain] = await Promise.all([
+      runCli(['serve', '--port', '0', '--no-store', '--no-db']),
+      runCli(['serve', '--port', '0', '--no-store', '--retain', '1d']),
+    ])
+    for (const r of [both, retain]) {
+      assert.equal(r.code, 2, r.stderr)
+      assert.match(assertOneLine(r.stderr, '--no-store with a store option'), /--no-store excludes/)
+    }
+  })
+
   it('--no-db: the API works for the run, in memory; nothing is kept after a restart', async (t) => {
     const state = tempDir(t)
     const args = ['--port', '0', '--no-db', '--quiet']
