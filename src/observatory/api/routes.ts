@@ -30,7 +30,7 @@ import {
   type SessionUsage,
   type ToolCall,
   type Turn,
-  type Usage,
+  usageFields,
 } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import type { StoredDecision } from '../store/store.ts'
@@ -246,21 +246,6 @@ function withDecisions(calls: ToolCall[], decisions: readonly StoredDecision[]):
   }
 }
 
-/** The fields of a `Usage` (without a turn's or a session's extras), or null. */
-function usageOnly(u: Usage | undefined): Usage | null {
-  if (u === undefined) return null
-  return {
-    cost_usd: u.cost_usd,
-    input_tokens: u.input_tokens,
-    output_tokens: u.output_tokens,
-    cache_read_tokens: u.cache_read_tokens,
-    cache_creation_tokens: u.cache_creation_tokens,
-    api_requests: u.api_requests,
-    api_duration_ms: u.api_duration_ms,
-    models: u.models,
-  }
-}
-
 /**
  * A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage (null when it
  * sent no `api_request`, only other telemetry).
@@ -300,7 +285,7 @@ function telemetrySummary(
       subagents: 0,
       pending_permissions: 0,
     },
-    usage: usageOnly(usage),
+    usage: usageFields(usage),
   }
 }
 
@@ -313,7 +298,7 @@ function withUsage(summaries: SessionSummary[], store: Store | undefined): Sessi
   const usage = store.usageBySession()
   const result = summaries.map((summary) => ({
     ...summary,
-    usage: usageOnly(usage.get(summary.session_id)),
+    usage: usageFields(usage.get(summary.session_id)),
   }))
   if (usage.size === 0) return result
   const known = new Set(summaries.map((summary) => summary.session_id))
@@ -362,7 +347,7 @@ function telemetryDetail(
       duration_ms: null,
       outcome: 'done',
       tool_calls: [],
-      usage: usageOnly(t),
+      usage: usageFields(t),
     })
   }
   return { ...telemetrySummary(id, total, counts), turns, tool_calls: [], subagents: [], telemetry }
@@ -459,7 +444,7 @@ export function registerApi(app: App, options: ApiOptions): void {
         if (usage.total !== null) {
           result.turns = result.turns.map((turn) => ({
             ...turn,
-            usage: usageOnly(byTurn.get(turn.prompt_id)),
+            usage: usageFields(byTurn.get(turn.prompt_id)),
           }))
         }
       }

@@ -11,27 +11,12 @@
  *   each one's `usage` from Claude Code's telemetry (cost and tokens; null without any).
  */
 import { type CommandIO, errnoCode, UserError } from '../install/command-io.ts'
-import { parseHookEvent, type SessionUsage, type Usage } from '../sessions/index.ts'
+import { parseHookEvent, usageFields } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import { EventRenderer, Output, pause, untilStopped, writeSessions } from './output.ts'
 import type { QueryOptions, QueryRunOptions } from './query.ts'
 import type { HookEvent } from './records.ts'
 import { keepSessions, summariesAt } from './sessions.ts'
-
-/** The fields of a session's usage the output shows (without its first and last times), or null. */
-function usageOf(u: SessionUsage | undefined): Usage | null {
-  if (u === undefined) return null
-  return {
-    cost_usd: u.cost_usd,
-    input_tokens: u.input_tokens,
-    output_tokens: u.output_tokens,
-    cache_read_tokens: u.cache_read_tokens,
-    cache_creation_tokens: u.cache_creation_tokens,
-    api_requests: u.api_requests,
-    api_duration_ms: u.api_duration_ms,
-    models: u.models,
-  }
-}
 
 /** Events per read (the store's largest page). */
 const PAGE = 1000
@@ -141,7 +126,7 @@ export async function queryStore(
         since: undefined,
         states: options.states,
         last: options.last,
-      }).map((summary) => ({ ...summary, usage: usageOf(usage.get(summary.session_id)) }))
+      }).map((summary) => ({ ...summary, usage: usageFields(usage.get(summary.session_id)) }))
       await writeSessions(output, io, options.format, sessions, now())
       return 0
     }

@@ -5,7 +5,7 @@
  *   types.ts    the public shapes (SessionSummary, SessionDetail, ToolCall, Turn, Subagent, ApplyResult)
  *   model.ts    SessionModel: apply(event), summary / summaries / detail (stale derived from `now`), load
  *   fields.ts   hookEventFromJson: the server's Map-based event → the plain object the model reads
- *   summary.ts  inputSummary (a call in one line) and project (the last component of a cwd)
+ *   summary.ts  inputSummary (a call in one line), project (the last component of a cwd), usageFields
  *   replay.ts   stored lines back into a model (parseHookEvent, replayLines)
  */
 export {
@@ -32,5 +32,6 @@ export {
   oneLine,
   project,
   truncate,
+  usageFields,
 } from './summary.ts'
 export type * from './types.ts'

@@ -3,6 +3,7 @@
  * session works in (`project`). Pure and bounded: a huge `tool_input` (a Write's content, an MCP payload) is never
  * serialized in full, only as far as the 200 characters shown.
  */
+import type { Usage } from './types.ts'
 
 /** The longest input summary, in characters (code points). */
 export const INPUT_SUMMARY_MAX = 200
@@ -148,4 +149,22 @@ export function project(cwd: unknown): string | null {
   if (trimmed === '' || /^[A-Za-z]:$/.test(trimmed)) return cwd
   const cut = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'))
   return trimmed.slice(cut + 1)
+}
+
+/**
+ * A usage's own fields (without a turn's or a session's extras such as its first and last times), or null: what
+ * the API and `query --sessions` show.
+ */
+export function usageFields(u: Usage | undefined): Usage | null {
+  if (u === undefined) return null
+  return {
+    cost_usd: u.cost_usd,
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read_tokens: u.cache_read_tokens,
+    cache_creation_tokens: u.cache_creation_tokens,
+    api_requests: u.api_requests,
+    api_duration_ms: u.api_duration_ms,
+    models: u.models,
+  }
 }
