@@ -94,19 +94,7 @@ export function activityChart(options: { height: number; compact: boolean }): Ac
     )
   }
 
-  const resize = new ResizeObserver(() => {
-    if (plot === undefined) {
-      if (element.clientWidth > 0) build()
-      return
-    }
-    plot.setSize({ width: Math.max(200, element.clientWidth), height: options.height })
-  })
-  resize.observe(element)
-  const scheme = darkQuery()
-  const onScheme = (): void => {
-    if (plot !== undefined) build()
-  }
-  scheme.addEventListener('change', onScheme)
+  const unwatch = watchPlot(element, options.height, () => plot, build)
 
   return {
     element,
@@ -126,8 +114,7 @@ export function activityChart(options: { height: number; compact: boolean }): Ac
       } else plot.setData(data)
     },
     destroy() {
-      resize.disconnect()
-      scheme.removeEventListener('change', onScheme)
+      unwatch()
       plot?.destroy()
       plot = undefined
     },
@@ -284,19 +271,7 @@ export function costChart(options: { height: number }): CostChart {
     )
   }
 
-  const resize = new ResizeObserver(() => {
-    if (plot === undefined) {
-      if (element.clientWidth > 0) build()
-      return
-    }
-    plot.setSize({ width: Math.max(200, element.clientWidth), height: options.height })
-  })
-  resize.observe(element)
-  const scheme = darkQuery()
-  const onScheme = (): void => {
-    if (plot !== undefined) build()
-  }
-  scheme.addEventListener('change', onScheme)
+  const unwatch = watchPlot(element, options.height, () => plot, build)
 
   return {
     element,
@@ -311,8 +286,7 @@ export function costChart(options: { height: number }): CostChart {
       } else plot.setData(data)
     },
     destroy() {
-      resize.disconnect()
-      scheme.removeEventListener('change', onScheme)
+      unwatch()
       plot?.destroy()
       plot = undefined
     },
@@ -388,4 +362,34 @@ export function latencyFigures(latency: ApiLatency): HTMLElement {
       `over ${count(latency.timed_requests)} of ${count(latency.api_requests)} API ${latency.api_requests === 1 ? 'request' : 'requests'} (those that reported a duration)`,
     ),
   )
+}
+
+/**
+ * A chart's life around its plot: built once its element has a width, resized with it, rebuilt when the colour
+ * scheme changes (the colours are read from CSS variables at build). Returns what stops watching.
+ */
+function watchPlot(
+  element: HTMLElement,
+  height: number,
+  current: () => uPlot | undefined,
+  build: () => void,
+): () => void {
+  const resize = new ResizeObserver(() => {
+    const plot = current()
+    if (plot === undefined) {
+      if (element.clientWidth > 0) build()
+      return
+    }
+    plot.setSize({ width: Math.max(200, element.clientWidth), height })
+  })
+  resize.observe(element)
+  const scheme = darkQuery()
+  const onScheme = (): void => {
+    if (current() !== undefined) build()
+  }
+  scheme.addEventListener('change', onScheme)
+  return () => {
+    resize.disconnect()
+    scheme.removeEventListener('change', onScheme)
+  }
 }
