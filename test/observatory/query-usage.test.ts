@@ -1,7 +1,7 @@
 /**
  * `observatory query --sessions` on a store with Claude Code's telemetry: the table gains COST (`$0.0123`, `-`
  * without) and TOKENS (input + output), CSV the usage columns, JSON lines each summary's `usage` (null without).
- * Without any usage the output is as before (query-store.test.ts).
+ * Without any usage the output is as before (query-store.test.ts). A session known only from telemetry is listed.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -96,5 +96,59 @@ describe('observatory query --sessions with telemetry', () => {
     assert.equal(json[1]?.usage?.output_tokens, 24)
     assert.equal(json[1]?.usage?.cache_read_tokens, 2000)
     assert.equal(json[1]?.usage?.cache_creation_tokens, 14)
+  })
+
+  it('lists a session known only from telemetry, as the API does', async () => {
+    const path = join(dir, 'telemetry-only.db')
+    const store = Store.open({ path, retainMs: 0, log: () => undefined })
+    const item = line(0, 'hooked-1', 'SessionStart', { cwd: '/work/app' })
+    const fields = fieldsOfLine(item)!
+    const model = new SessionModel()
+    const result = model.apply(JSON.parse(item) as HookEvent, fields.ts)
+    store.append(item, fields)
+    store.putSession(model.summary(result.session_id, fields.ts)!)
+    await store.putApiRequests([
+      {
+        ts: BASE + 30_000,
+        session_id: 'telemetry-only-9',
+        prompt_id: 'p',
+        model: 'm',
+        cost_usd: 0.5,
+        input_tokens: 10,
+        output_tokens: 5,
+        cache_read_tokens: 0,
+        cache_creation_tokens: 0,
+        duration_ms: 10,
+      },
+    ])
+    await store.close()
+    const json = (await query(['--sessions', '--jsonl'], path))
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            session_id: string
+            state: string
+            usage: { cost_usd: number } | null
+          },
+      )
+    assert.deepEqual(
+      json.map((x) => [x.session_id, x.state, x.usage?.cost_usd ?? null]),
+      [
+        ['telemetry-only-9', 'idle', 0.5],
+        ['hooked-1', 'starting', null],
+      ],
+      'most recently active first',
+    )
+    const one = await query(['--sessions', '--jsonl', '--session', 'hooked'], path)
+    assert.deepEqual(
+      one
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { session_id: string }).session_id),
+      ['hooked-1'],
+      'the --session prefix applies to them too',
+    )
   })
 })

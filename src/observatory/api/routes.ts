@@ -27,10 +27,11 @@ import {
   SessionModel,
   type SessionState,
   type SessionSummary,
-  type SessionUsage,
   type ToolCall,
   type Turn,
+  telemetrySummary,
   usageFields,
+  withTelemetryUsage,
 } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import type { StoredDecision } from '../store/store.ts'
@@ -247,67 +248,11 @@ function withDecisions(calls: ToolCall[], decisions: readonly StoredDecision[]):
 }
 
 /**
- * A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage (null when it
- * sent no `api_request`, only other telemetry).
- */
-function telemetrySummary(
-  sessionId: string,
-  usage: SessionUsage | undefined,
-  times: { first_ts: number | null; last_ts: number | null } = { first_ts: null, last_ts: null },
-): SessionSummary {
-  const first = usage?.first_ts ?? times.first_ts
-  const last =
-    usage === undefined
-      ? times.last_ts
-      : Math.max(usage.last_ts, times.last_ts ?? Number.NEGATIVE_INFINITY)
-  return {
-    session_id: sessionId,
-    state: 'idle',
-    state_since: first,
-    state_tool: null,
-    state_reason: null,
-    current_tool: null,
-    cwd: null,
-    project: null,
-    model: usage?.models[0] ?? null,
-    permission_mode: null,
-    source: null,
-    transcript_path: null,
-    started: first,
-    last_event: usage === undefined ? 'telemetry' : 'api_request',
-    last_event_time: last,
-    last_prompt: null,
-    counts: {
-      events: 0,
-      turns: 0,
-      tool_calls: 0,
-      tool_failures: 0,
-      subagents: 0,
-      pending_permissions: 0,
-    },
-    usage: usageFields(usage),
-  }
-}
-
-/**
  * The sessions with their `usage` (null without telemetry), and the sessions known only from telemetry, most
  * recently active first. Without a store, the summaries as they are.
  */
 function withUsage(summaries: SessionSummary[], store: Store | undefined): SessionSummary[] {
-  if (store === undefined) return summaries
-  const usage = store.usageBySession()
-  const result = summaries.map((summary) => ({
-    ...summary,
-    usage: usageFields(usage.get(summary.session_id)),
-  }))
-  if (usage.size === 0) return result
-  const known = new Set(summaries.map((summary) => summary.session_id))
-  const extra: SessionSummary[] = []
-  for (const [id, u] of usage) if (!known.has(id)) extra.push(telemetrySummary(id, u))
-  if (extra.length === 0) return result
-  const time = (summary: SessionSummary) => summary.last_event_time ?? Number.NEGATIVE_INFINITY
-  // Stable: the model's order is kept among equal times.
-  return [...result, ...extra].sort((a, b) => (time(b) > time(a) ? 1 : time(b) < time(a) ? -1 : 0))
+  return store === undefined ? summaries : withTelemetryUsage(summaries, store.usageBySession())
 }
 
 /**

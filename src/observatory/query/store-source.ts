@@ -11,7 +11,7 @@
  *   each one's `usage` from Claude Code's telemetry (cost and tokens; null without any).
  */
 import { type CommandIO, errnoCode, UserError } from '../install/command-io.ts'
-import { parseHookEvent, usageFields } from '../sessions/index.ts'
+import { parseHookEvent, withTelemetryUsage } from '../sessions/index.ts'
 import type { EventQuery, Store, StoredEvent } from '../store/index.ts'
 import { EventRenderer, Output, pause, untilStopped, writeSessions } from './output.ts'
 import type { QueryOptions, QueryRunOptions } from './query.ts'
@@ -120,13 +120,16 @@ export async function queryStore(
       const stored = store
         .sessions({ since: options.since })
         .filter((summary) => prefix === undefined || summary.session_id.startsWith(prefix))
-      const usage = store.usageBySession()
-      const sessions = keepSessions(summariesAt(stored, now()), {
+      // With the sessions known only from Claude Code's telemetry, as the API lists them.
+      const usage = new Map(
+        [...store.usageBySession()].filter(([id]) => prefix === undefined || id.startsWith(prefix)),
+      )
+      const sessions = keepSessions(withTelemetryUsage(summariesAt(stored, now()), usage), {
         session: undefined,
-        since: undefined,
+        since: options.since,
         states: options.states,
         last: options.last,
-      }).map((summary) => ({ ...summary, usage: usageFields(usage.get(summary.session_id)) }))
+      })
       await writeSessions(output, io, options.format, sessions, now())
       return 0
     }

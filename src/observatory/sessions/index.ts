@@ -5,7 +5,8 @@
  *   types.ts    the public shapes (SessionSummary, SessionDetail, ToolCall, Turn, Subagent, ApplyResult)
  *   model.ts    SessionModel: apply(event), summary / summaries / detail (stale derived from `now`), load
  *   fields.ts   hookEventFromJson: the server's Map-based event → the plain object the model reads
- *   summary.ts  inputSummary (a call in one line), project (the last component of a cwd), usageFields
+ *   summary.ts  inputSummary (a call in one line), project (the last component of a cwd), usage and
+ *               telemetry-only sessions (usageFields, telemetrySummary, withTelemetryUsage)
  *   replay.ts   stored lines back into a model (parseHookEvent, replayLines)
  */
 export {
@@ -31,7 +32,9 @@ export {
   inputSummary,
   oneLine,
   project,
+  telemetrySummary,
   truncate,
   usageFields,
+  withTelemetryUsage,
 } from './summary.ts'
 export type * from './types.ts'

@@ -3,7 +3,7 @@
  * session works in (`project`). Pure and bounded: a huge `tool_input` (a Write's content, an MCP payload) is never
  * serialized in full, only as far as the 200 characters shown.
  */
-import type { Usage } from './types.ts'
+import type { SessionSummary, SessionUsage, Usage } from './types.ts'
 
 /** The longest input summary, in characters (code points). */
 export const INPUT_SUMMARY_MAX = 200
@@ -167,4 +167,68 @@ export function usageFields(u: Usage | undefined): Usage | null {
     api_duration_ms: u.api_duration_ms,
     models: u.models,
   }
+}
+
+/**
+ * A session known only from Claude Code's telemetry (no hook event): listed `idle`, with its usage (null when it
+ * sent no `api_request`, only other telemetry).
+ */
+export function telemetrySummary(
+  sessionId: string,
+  usage: SessionUsage | undefined,
+  times: { first_ts: number | null; last_ts: number | null } = { first_ts: null, last_ts: null },
+): SessionSummary {
+  const first = usage?.first_ts ?? times.first_ts
+  const last =
+    usage === undefined
+      ? times.last_ts
+      : Math.max(usage.last_ts, times.last_ts ?? Number.NEGATIVE_INFINITY)
+  return {
+    session_id: sessionId,
+    state: 'idle',
+    state_since: first,
+    state_tool: null,
+    state_reason: null,
+    current_tool: null,
+    cwd: null,
+    project: null,
+    model: usage?.models[0] ?? null,
+    permission_mode: null,
+    source: null,
+    transcript_path: null,
+    started: first,
+    last_event: usage === undefined ? 'telemetry' : 'api_request',
+    last_event_time: last,
+    last_prompt: null,
+    counts: {
+      events: 0,
+      turns: 0,
+      tool_calls: 0,
+      tool_failures: 0,
+      subagents: 0,
+      pending_permissions: 0,
+    },
+    usage: usageFields(usage),
+  }
+}
+
+/**
+ * The sessions with their `usage` (null without telemetry), and the sessions known only from telemetry, most
+ * recently active first (stable: the given order is kept among equal times). For the API and `query --sessions`.
+ */
+export function withTelemetryUsage(
+  summaries: readonly SessionSummary[],
+  usage: ReadonlyMap<string, SessionUsage>,
+): SessionSummary[] {
+  const result = summaries.map((summary) => ({
+    ...summary,
+    usage: usageFields(usage.get(summary.session_id)),
+  }))
+  if (usage.size === 0) return result
+  const known = new Set(summaries.map((summary) => summary.session_id))
+  const extra: SessionSummary[] = []
+  for (const [id, u] of usage) if (!known.has(id)) extra.push(telemetrySummary(id, u))
+  if (extra.length === 0) return result
+  const time = (summary: SessionSummary) => summary.last_event_time ?? Number.NEGATIVE_INFINITY
+  return [...result, ...extra].sort((a, b) => (time(b) > time(a) ? 1 : time(b) < time(a) ? -1 : 0))
 }
