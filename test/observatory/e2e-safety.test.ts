@@ -10,6 +10,7 @@ import { parseServeArgs } from '../../src/cli/serve-args.ts'
 import { DEFAULT_PORT } from '../../src/observatory/index.ts'
 import { defaultSocketPath } from '../../src/observatory/server/socket-path.ts'
 import {
+  eventually,
   type Observatory,
   postEvent,
   RawHttp,
@@ -153,12 +154,14 @@ test('Host must be a loopback name or --allow-host; Unix sockets are not Host-ch
   assert.equal(unix.status, 200)
 
   await obs.waitForStderr(/\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 200/, 7)
+  const expected = [...hosts.filter(([, s]) => s === 200).map(([h]) => h), 'none, HTTP/1.0', 'unix']
+  // Each line was written before its 200, but stdout and stderr are two pipes: the test may read one first.
+  await eventually(
+    () => linesFor(obs, 'HostCheck').length >= expected.length,
+    'every accepted HostCheck line on stdout',
+  )
   const accepted = linesFor(obs, 'HostCheck').map((l) => JSON.parse(l).host)
-  assert.deepEqual(accepted, [
-    ...hosts.filter(([, s]) => s === 200).map(([h]) => h),
-    'none, HTTP/1.0',
-    'unix',
-  ])
+  assert.deepEqual(accepted, expected)
   assert.deepEqual(linesFor(obs, 'CrossOrigin'), [], 'no refused request was recorded')
   // Refusals are in the access log too.
   assert.match(obs.stderr(), /\[HTTP\] POST \/hook\?event=HostCheck HTTP\/1\.1 403\n/)
