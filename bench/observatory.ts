@@ -61,6 +61,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
 import { readCpuSeconds } from './lib/proc.ts'
+import { topSelfTime } from './lib/profile.ts'
 import { compareWithOriginal, ORIGINAL_ENV } from './python-original.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -661,49 +662,6 @@ function mainThreadCpuSeconds(pid: number): number {
   }
 }
 
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  hitCount?: number
-}
-
-/**
- * The functions with the most self time in the server's profile, counting only the samples taken during the
- * measured run: `window` is [start, end] in microseconds of the monotonic clock, which V8's profile timestamps
- * and `process.hrtime` share (CLOCK_MONOTONIC on Linux), so start-up and shutdown are left out.
- */
-function topSelfTime(profileDir: string, window: [number, number], top = 15): string[] {
-  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
-  if (files.length === 0) return ['(no profile written)']
-  const profile = JSON.parse(readFileSync(join(profileDir, files[0]!), 'utf8')) as {
-    nodes: ProfileNode[]
-    startTime: number
-    samples: number[]
-    timeDeltas: number[]
-  }
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const self = new Map<string, number>()
-  let total = 0
-  let at = profile.startTime
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0
-    at += dt
-    if (at < window[0] || at > window[1]) continue
-    const node = byId.get(profile.samples[i]!)
-    total += dt
-    if (node === undefined) continue
-    const f = node.callFrame
-    const where = f.url === '' ? '' : ` ${f.url.replace(`file://${ROOT}`, '')}:${f.lineNumber + 1}`
-    const key = `${f.functionName || '(anonymous)'}${where}`
-    self.set(key, (self.get(key) ?? 0) + dt)
-  }
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([name, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
-    .concat(`(${(total / 1000).toFixed(0)} ms of samples in the measured run)`)
-}
-
 // ---- the runs ------------------------------------------------------------------------------------------
 
 interface Row {
@@ -820,7 +778,11 @@ async function runScenario(
       clientCpu,
     }
     if (server.profileDir !== undefined)
-      row.profile = topSelfTime(server.profileDir, [window0, window1])
+      row.profile = topSelfTime(server.profileDir, [window0, window1], {
+        top: 15,
+        root: ROOT,
+        footer: 'of samples in the measured run',
+      })
     return row
   } finally {
     rmSync(dir, { recursive: true, force: true })

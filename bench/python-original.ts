@@ -39,7 +39,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -51,6 +50,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
 import { readCpuSeconds } from './lib/proc.ts'
+import { topSelfTime } from './lib/profile.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'src/cli/main.ts')
@@ -436,45 +436,11 @@ async function runOne(
       reader: checkIds(running.readerFile, expected),
     }
     if (running.profileDir !== undefined)
-      row.profile = topSelfTime(running.profileDir, [window0, window1])
+      row.profile = topSelfTime(running.profileDir, [window0, window1], { top: 20, root: ROOT })
     return row
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-}
-
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-}
-
-function topSelfTime(profileDir: string, window: [number, number], top = 20): string[] {
-  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
-  if (files.length === 0) return ['(no profile written)']
-  const profile = JSON.parse(readFileSync(join(profileDir, files[0]!), 'utf8')) as {
-    nodes: ProfileNode[]
-    startTime: number
-    samples: number[]
-    timeDeltas: number[]
-  }
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const self = new Map<string, number>()
-  let total = 0
-  let at = profile.startTime
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0
-    at += dt
-    if (at < window[0] || at > window[1]) continue
-    const f = byId.get(profile.samples[i]!)?.callFrame
-    total += dt
-    if (f === undefined) continue
-    const key = `${f.functionName || '(anonymous)'}${f.url === '' ? '' : ` ${f.url.replace(`file://${ROOT}`, '')}:${f.lineNumber + 1}`}`
-    self.set(key, (self.get(key) ?? 0) + dt)
-  }
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([name, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
 }
 
 // ---- the report ----------------------------------------------------------------------------------------

@@ -27,16 +27,7 @@
  * (and says where); `--db FILE` reuses a store built by an earlier `--keep` run instead of building one.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,6 +38,7 @@ import { encodeJson } from '../src/observatory/encoding/index.ts'
 import { type EventMeta, enrichEvent, readPayload } from '../src/observatory/server/event.ts'
 import { Recorder } from '../src/observatory/server/recorder.ts'
 import { Store } from '../src/observatory/store/index.ts'
+import { topSelfTime } from './lib/profile.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(ROOT, 'src/cli/main.ts')
@@ -1030,46 +1022,6 @@ async function measureApi(port: number, kinds: ApiKind[]): Promise<ApiRow[]> {
   return rows
 }
 
-// ---- CPU profile: top self time per window ----------------------------------------------------------------
-
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-}
-
-function topSelfTime(profileDir: string, window: [number, number], top = 8): string[] {
-  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
-  if (files.length === 0) return ['(no profile written)']
-  const profile = JSON.parse(readFileSync(join(profileDir, files[0]!), 'utf8')) as {
-    nodes: ProfileNode[]
-    startTime: number
-    samples: number[]
-    timeDeltas: number[]
-  }
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const self = new Map<string, number>()
-  let total = 0
-  let at = profile.startTime
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0
-    at += dt
-    if (at < window[0] || at > window[1]) continue
-    const node = byId.get(profile.samples[i]!)
-    if (node === undefined) continue
-    const f = node.callFrame
-    if (f.functionName === '(idle)') continue
-    total += dt
-    const where = f.url === '' ? '' : ` ${f.url.replace(`file://${ROOT}`, '')}:${f.lineNumber + 1}`
-    const key = `${f.functionName || '(anonymous)'}${where}`
-    self.set(key, (self.get(key) ?? 0) + dt)
-  }
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([name, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
-    .concat(`(${(total / 1000).toFixed(0)} ms of busy samples)`)
-}
-
 // ---- main -------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -1225,7 +1177,13 @@ async function main(): Promise<void> {
     agent.destroy()
     stops.push(await stopServer(server))
     if (profileDir !== undefined)
-      for (const row of rows) row.profile = topSelfTime(profileDir, row.window)
+      for (const row of rows)
+        row.profile = topSelfTime(profileDir, row.window, {
+          top: 8,
+          root: ROOT,
+          skipIdle: true,
+          footer: 'of busy samples',
+        })
     const loadAfter = loadavg()
 
     const report = render({
