@@ -83,6 +83,7 @@ import {
   type DayWindow,
   dayOf,
   type ModelUsage,
+  nearestRank,
   noUsage,
   percentiles,
   sumsOf,
@@ -1209,8 +1210,8 @@ export class Store implements StoreWriter, StoreReader {
     const result: ToolStats[] = []
     for (const { stats, durations } of byTool.values()) {
       durations.sort((a, b) => a - b)
-      stats.p50_ms = nearestRank(durations, 0.5)
-      stats.p95_ms = nearestRank(durations, 0.95)
+      stats.p50_ms = rankValue(durations, 50)
+      stats.p95_ms = rankValue(durations, 95)
       result.push(stats)
     }
     return result.sort(
@@ -1854,9 +1855,9 @@ function escapeLike(text: string): string {
 }
 
 /** Nearest rank: the value at rank ⌈p·n⌉ (1-based) of the sorted values; null for none. */
-function nearestRank(sorted: readonly number[], p: number): number | null {
+function rankValue(sorted: readonly number[], percent: number): number | null {
   if (sorted.length === 0) return null
-  return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1]!
+  return sorted[nearestRank(sorted.length, percent) - 1]!
 }
 
 function nextTurn(): Promise<void> {
