@@ -82,15 +82,23 @@ import type {
 export interface SessionModelOptions {
   /** After how long without an event a working session reads as `stale` (default 10 minutes). */
   staleAfterMs?: number
-  /** Turns kept in detail per session (default 1000). */
+  /** Turns kept in detail per session (default 1000; up to an eighth more between two cuts). */
   maxTurns?: number
-  /** Tool calls (and subagents) kept in detail per session (default 5000). */
+  /** Tool calls (and subagents) kept in detail per session (default 5000; up to an eighth more between two cuts). */
   maxToolCalls?: number
+  /**
+   * Calls open at once per session (and pending permissions, and unfinished turns or subagents kept past the
+   * limits above); default 256. Past it the oldest open call is closed as `interrupted` (`denied` if its
+   * permission was pending): Claude Code never has that many calls in flight, so they are Pre events whose Post
+   * never came, and scanning them on every event made a stream of them quadratic.
+   */
+  maxOpen?: number
 }
 
 export const DEFAULT_STALE_AFTER_MS = 10 * 60 * 1000
 export const DEFAULT_MAX_TURNS = 1000
 export const DEFAULT_MAX_TOOL_CALLS = 5000
+export const DEFAULT_MAX_OPEN = 256
 /** Longest prompt kept on a turn, and on a summary. */
 export const TURN_PROMPT_MAX = 2000
 export const LAST_PROMPT_MAX = 200
@@ -289,6 +297,7 @@ export class SessionModel {
   readonly staleAfterMs: number
   readonly maxTurns: number
   readonly maxToolCalls: number
+  readonly maxOpen: number
   /**
    * Events whose processing hit an unexpected error (a bug): the event still counts, the rest of it is skipped.
    * Always 0 unless something is wrong; the tests check it.
@@ -305,6 +314,7 @@ export class SessionModel {
       1,
       Math.floor(positive(options.maxToolCalls, DEFAULT_MAX_TOOL_CALLS)),
     )
+    this.maxOpen = Math.max(1, Math.floor(positive(options.maxOpen, DEFAULT_MAX_OPEN)))
   }
 
   get size(): number {
@@ -359,7 +369,7 @@ export class SessionModel {
       this.dispatch(ctx, name, event)
       if (agent === null) s.lastMainEvent = name
       refreshState(s)
-      this.bound(s)
+      this.bound(ctx)
     } catch {
       this.faults++
       try {
@@ -851,26 +861,80 @@ export class SessionModel {
     finishSubagent(sub, ctx.at)
   }
 
-  /** Drops the oldest finished turns, calls and subagents beyond the limits. */
-  private bound(s: SessionRecord): void {
-    if (s.calls.size > this.maxToolCalls) {
-      for (const [id, rec] of s.calls) {
-        if (s.calls.size <= this.maxToolCalls) break
-        if (rec.call.outcome !== 'running') s.calls.delete(id)
+  /**
+   * Keeps a session within its limits: at most `maxOpen` calls running and permissions pending (the oldest
+   * closed first), and the oldest finished turns, calls and subagents dropped beyond `maxTurns`/`maxToolCalls`.
+   *
+   * why: every scan here is bounded by `maxOpen`, whatever the session holds. The drop loops used to skip
+   * unfinished entries without limit, and the running calls were unbounded: 200,000 PreToolUse events without
+   * their Post in one session ran at ~140 events/s, 82% of the time in this function (a `--cpu-prof` of
+   * `observatory serve`); with the limits the same stream runs at the normal rate (docs/benchmarks.md).
+   */
+  private bound(ctx: Context): void {
+    const s = ctx.s
+    while (s.running.size > this.maxOpen) {
+      const rec = s.running.values().next().value as CallRecord
+      const outcome: ToolOutcome = rec.pending !== null ? 'denied' : 'interrupted'
+      if (rec.pending !== null) resolvePermission(ctx, rec.pending)
+      closeCall(ctx, rec, outcome, null, null)
+      rec.closedBy = 'guess'
+    }
+    if (s.pending.length > this.maxOpen) {
+      for (const perm of s.pending.slice(0, s.pending.length - this.maxOpen)) {
+        resolvePermission(ctx, perm)
       }
     }
-    if (s.turns.size > this.maxTurns) {
-      for (const [id, turn] of s.turns) {
-        if (s.turns.size <= this.maxTurns) break
-        if (turn !== s.currentTurn && turn.outcome !== 'running') s.turns.delete(id)
-      }
+    if (s.calls.size > this.maxToolCalls + slack(this.maxToolCalls)) {
+      // A running call stays (it is in s.running too, and there are at most maxOpen of them).
+      const running = (rec: CallRecord) => rec.call.outcome === 'running'
+      dropOldest(s.calls, this.maxToolCalls, this.maxOpen, (rec) => !running(rec), running)
     }
-    if (s.subagents.size > this.maxToolCalls) {
-      for (const [id, sub] of s.subagents) {
-        if (s.subagents.size <= this.maxToolCalls) break
-        if (sub.state !== 'running') s.subagents.delete(id)
-      }
+    if (s.turns.size > this.maxTurns + slack(this.maxTurns)) {
+      dropOldest(
+        s.turns,
+        this.maxTurns,
+        this.maxOpen,
+        (turn) => turn !== s.currentTurn && turn.outcome !== 'running',
+        (turn) => turn === s.currentTurn,
+      )
     }
+    if (s.subagents.size > this.maxToolCalls + slack(this.maxToolCalls)) {
+      dropOldest(s.subagents, this.maxToolCalls, this.maxOpen, (sub) => sub.state !== 'running')
+    }
+  }
+}
+
+/**
+ * How far past its limit a map may grow before it is cut back to the limit: an eighth. why: a Map deleted from the
+ * front keeps the holes until V8 rehashes it, and every cut iterates from the front over them; cut per event, that
+ * was 5.4% of the server's busy time with 16 sessions past 5,000 calls each (`--cpu-prof`, Pre/Post pairs,
+ * keep-alive), cut once per eighth it is amortized away.
+ */
+function slack(limit: number): number {
+  return limit >> 3
+}
+
+/**
+ * Deletes the oldest entries of `map` until it holds `limit`: finished ones (`done`) first, skipping at most
+ * `skip` unfinished ones; if that is not enough, the oldest left, finished or not, except `pinned` ones (which
+ * stay whatever the limit). Cost: at most `skip` + the pinned entries (callers keep both small) + the deleted.
+ */
+function dropOldest<K, V>(
+  map: Map<K, V>,
+  limit: number,
+  skip: number,
+  done: (value: V) => boolean,
+  pinned: (value: V) => boolean = () => false,
+): void {
+  let skipped = 0
+  for (const [key, value] of map) {
+    if (map.size <= limit) return
+    if (done(value)) map.delete(key)
+    else if (++skipped > skip) break
+  }
+  for (const [key, value] of map) {
+    if (map.size <= limit) return
+    if (!pinned(value)) map.delete(key)
   }
 }
 

@@ -1089,6 +1089,69 @@ describe('bounded memory', () => {
     assert.equal(summaryOf(model).counts.tool_calls, 12)
   })
 
+  test('past maxOpen running calls the oldest is closed as interrupted (denied if it awaited permission)', () => {
+    const steps: Step[] = [prompt('p1'), pre('r0', 'rm -rf x'), ask('rm -rf x')]
+    for (let i = 1; i < 6; i++) steps.push(pre(`r${i}`))
+    const model = run(steps, { maxOpen: 3 })
+    const outcomes = detailOf(model).tool_calls.map((c) => [c.tool_use_id, c.outcome])
+    assert.deepEqual(outcomes, [
+      ['r0', 'denied'],
+      ['r1', 'interrupted'],
+      ['r2', 'interrupted'],
+      ['r3', 'running'],
+      ['r4', 'running'],
+      ['r5', 'running'],
+    ])
+    const summary = summaryOf(model)
+    assert.equal(summary.state, 'running tool')
+    assert.equal(summary.counts.pending_permissions, 0)
+    assert.equal(summary.counts.tool_calls, 6)
+    // The running calls left still end normally.
+    const after = run([...steps, post('r4')], { maxOpen: 3 })
+    assert.equal(callOf(after, 'r4').outcome, 'ok')
+  })
+
+  test('past maxOpen pending permissions the oldest is resolved', () => {
+    const steps: Step[] = [prompt('p1')]
+    for (let i = 0; i < 5; i++) steps.push(ask(`cmd ${i}`))
+    const summary = summaryOf(run(steps, { maxOpen: 2 }))
+    assert.equal(summary.counts.pending_permissions, 2)
+    assert.equal(summary.state, 'waiting for permission')
+  })
+
+  test('unfinished subagents beyond the limit go, oldest first, the newest maxOpen stay', () => {
+    const steps: Step[] = [prompt('p1')]
+    for (let i = 0; i < 12; i++) steps.push(['SubagentStart', { agent_id: `ag${i}` }])
+    const detail = detailOf(run(steps, { maxToolCalls: 5, maxOpen: 2 }))
+    assert.deepEqual(
+      detail.subagents.map((a) => a.agent_id),
+      ['ag7', 'ag8', 'ag9', 'ag10', 'ag11'],
+    )
+    assert.equal(detail.counts.subagents, 12)
+  })
+
+  test('a long stream of calls whose Post never comes stays within the limits', () => {
+    // 20,000 PreToolUse events in one session: before the limits, every event scanned every open call (the
+    // server slowed to ~140 events/s); now every structure stays bounded.
+    const model = new SessionModel()
+    for (let i = 0; i < 20_000; i++) {
+      model.apply(
+        { _event: 'PreToolUse', session_id: SID, tool_use_id: `t${i}`, ...bash('ls') },
+        T0 + i,
+      )
+      if (i % 7 === 0)
+        model.apply({ _event: 'PermissionRequest', session_id: SID, tool_name: 'Write' }, T0 + i)
+    }
+    assert.equal(model.faults, 0)
+    const detail = detailOf(model)
+    // cut back to 5,000 once past 5,000 + an eighth
+    assert.ok(detail.tool_calls.length >= 5000 && detail.tool_calls.length <= 5625)
+    assert.equal(detail.tool_calls.filter((c) => c.outcome === 'running').length, 256)
+    assert.equal(detail.counts.pending_permissions, 256)
+    assert.equal(detail.counts.tool_calls, 20_000)
+    assert.equal(detail.tool_calls.at(-1)?.tool_use_id, 't19999')
+  })
+
   test('a turn lists at most maxToolCalls calls', () => {
     const steps: Step[] = [prompt('p1')]
     for (let i = 0; i < 25; i++) steps.push(pre(`c${i}`), post(`c${i}`))
