@@ -71,6 +71,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    syscalls: { type: 'boolean', default: false },
     only: { type: 'string' },
     'tcp-only': { type: 'boolean', default: false },
     outputs: { type: 'string', default: 'full' },
@@ -693,6 +694,8 @@ interface Row {
   /** This process (the client) during the measured run, in cores. */
   clientCpu: number
   profile?: string[]
+  /** `--syscalls`: the server's system calls per event during the measured run, most frequent first. */
+  syscalls?: string[]
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -711,6 +714,8 @@ async function runScenario(
     const server = await startServer(dir, args['cpu-prof'] === true, store)
     const target: Target = transport === 'tcp' ? server.tcp : server.unix
     const warm = await runKeepAlive(target, `${tag}w`, WARMUP, 8)
+    const tracer =
+      args.syscalls === true ? await startSyscallCounter(server.child.pid!, dir) : undefined
     const cpu0 = readCpuSeconds(server.child.pid!) ?? Number.NaN
     const main0 = mainThreadCpuSeconds(server.child.pid!)
     const client0 = process.cpuUsage()
@@ -728,6 +733,7 @@ async function runScenario(
         break
     }
     const window1 = Number(process.hrtime.bigint() / 1000n)
+    const syscalls = tracer === undefined ? undefined : await tracer.stop()
     const serverCpu = ((readCpuSeconds(server.child.pid!) ?? Number.NaN) - cpu0) / result.seconds
     const serverMainCpu = (mainThreadCpuSeconds(server.child.pid!) - main0) / result.seconds
     const client = process.cpuUsage(client0)
@@ -777,6 +783,7 @@ async function runScenario(
       serverMainCpu,
       clientCpu,
     }
+    if (syscalls !== undefined) row.syscalls = syscallTable(syscalls, row.events)
     if (server.profileDir !== undefined)
       row.profile = topSelfTime(server.profileDir, [window0, window1], {
         top: 15,
@@ -787,6 +794,81 @@ async function runScenario(
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The system calls `--syscalls` counts, besides all of them together. */
+const COUNTED_SYSCALLS = [
+  'write',
+  'writev',
+  'read',
+  'epoll_pwait',
+  'epoll_wait',
+  'epoll_ctl',
+  'accept4',
+  'close',
+  'shutdown',
+  'getpeername',
+  'getsockname',
+  'getsockopt',
+  'setsockopt',
+  'futex',
+]
+
+/**
+ * `--syscalls`: `perf stat` counting the server's system-call tracepoints (all threads) over the measured run. The
+ * counts per event are the measurement that survives a noisy machine (a write saved is saved on any machine).
+ * perf's tracepoint counters cost little, unlike strace, which slows the server so much that batching changes.
+ */
+async function startSyscallCounter(pid: number, dir: string): Promise<{ stop(): Promise<string> }> {
+  const out = join(dir, 'perf.txt')
+  const events = [
+    'raw_syscalls:sys_enter',
+    ...COUNTED_SYSCALLS.map((name) => `syscalls:sys_enter_${name}`),
+  ]
+  const counter = spawn(
+    'perf',
+    ['stat', '-x', ',', '-o', out, '-e', events.join(','), '-p', String(pid)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
+  let err = ''
+  counter.stderr?.setEncoding('utf8')
+  counter.stderr?.on('data', (chunk: string) => {
+    err += chunk
+  })
+  const spawned = await new Promise<boolean>((resolve) => {
+    counter.once('spawn', () => resolve(true))
+    counter.once('error', () => resolve(false))
+  })
+  if (!spawned) throw new Error('--syscalls needs perf (apt-get install linux-perf) and root')
+  // perf prints nothing when it attached; give it a moment, then check it is still there.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  if (counter.exitCode !== null) throw new Error(`perf stat could not attach: ${err.trim()}`)
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => counter.once('exit', resolve))
+      counter.kill('SIGINT')
+      await exited
+      return readFileSync(out, 'utf8')
+    },
+  }
+}
+
+/** `perf stat -x ,`'s lines (count,unit,event,...) → "calls/event  name" lines, most frequent first. */
+function syscallTable(summary: string, events: number): string[] {
+  const rows: { name: string; calls: number }[] = []
+  for (const line of summary.split('\n')) {
+    const [count, , event] = line.split(',')
+    if (event === undefined || !/^\d+$/.test(count ?? '')) continue
+    const name =
+      event === 'raw_syscalls:sys_enter' ? 'all' : event.replace('syscalls:sys_enter_', '')
+    rows.push({ name, calls: Number(count) })
+  }
+  rows.sort((a, b) => b.calls - a.calls)
+  return rows
+    .filter((r) => r.calls > 0)
+    .map((r) => `${(r.calls / events).toFixed(3).padStart(8)}  ${r.name}`)
 }
 
 /** Server CPU (all threads) per event of the measured run, in microseconds. */
@@ -854,6 +936,9 @@ async function main(): Promise<void> {
               : '') +
             '\n',
         )
+        if (row.syscalls !== undefined) {
+          process.stderr.write(`  system calls per event:\n    ${row.syscalls.join('\n    ')}\n`)
+        }
         if (row.profile !== undefined) {
           process.stderr.write(
             `  server self time, top functions:\n    ${row.profile.join('\n    ')}\n`,
@@ -937,6 +1022,16 @@ async function main(): Promise<void> {
         '',
         '```',
         ...r.profile!,
+        '```',
+        '',
+      ]),
+    ...rows
+      .filter((r) => r.syscalls !== undefined)
+      .flatMap((r) => [
+        `Server system calls per event during ${r.scenario.kind} over ${r.transport} (\`--strace\`, all threads; strace slows the server down a lot, read the counts, not the rate):`,
+        '',
+        '```',
+        ...r.syscalls!,
         '```',
         '',
       ]),
