@@ -60,6 +60,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
+import { HookTraffic } from './lib/hook-events.ts'
 import { readCpuSeconds } from './lib/proc.ts'
 import { topSelfTime } from './lib/profile.ts'
 import { compareWithOriginal, ORIGINAL_ENV } from './python-original.ts'
@@ -134,20 +135,6 @@ const TARGET_CPU_US = 20
 const TARGET_P99_MS = 1
 
 // ---- the request -----------------------------------------------------------------------------------------
-
-const SESSION = '3f5e8a9c-1b2d-4e6f-8a0b-1c2d3e4f5a6b'
-/** A PreToolUse payload of a typical size (about 400 bytes), `id` first so the check can find it cheaply. */
-function requestBytes(id: string): string {
-  const body =
-    `{"id":"${id}","session_id":"${SESSION}","transcript_path":"/home/user/.claude/projects/-home-user-project/${SESSION}.jsonl",` +
-    `"cwd":"/home/user/project","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash",` +
-    `"tool_input":{"command":"git status --short && npm test -- --run","description":"Show changes and run the tests","timeout":120000},` +
-    `"tool_use_id":"toolu_01ABCDEFGHJKLMNPQRSTUVWX"}`
-  return (
-    `POST /hook?event=PreToolUse HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${body.length}\r\n\r\n${body}`
-  )
-}
 
 // ---- raw clients ----------------------------------------------------------------------------------------
 
@@ -244,11 +231,12 @@ async function runKeepAlive(
   )
   const started = performance.now()
   await Promise.all(
-    pool.map(async (conn) => {
+    pool.map(async (conn, sender) => {
+      const traffic = new HookTraffic(sender, tag)
       while (next < events) {
         const id = `${tag}-${next++}`
         rec.ids.push(id)
-        const request = requestBytes(id)
+        const request = traffic.next(id)
         const t0 = performance.now()
         const ok = await conn.send(request)
         rec.record(performance.now() - t0)
@@ -276,11 +264,12 @@ async function runClose(
   let next = 0
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: senders }, async () => {
+    Array.from({ length: senders }, async (_, sender) => {
+      const traffic = new HookTraffic(sender, tag)
       while (next < events) {
         const id = `${tag}-${next++}`
         rec.ids.push(id)
-        const request = requestBytes(id)
+        const request = traffic.next(id)
         const t0 = performance.now()
         let ok = false
         try {
@@ -331,6 +320,7 @@ async function runPaced(
     return fresh
   }
 
+  const traffic = Array.from({ length: poolSize }, (_, sender) => new HookTraffic(sender, tag))
   const intervalMs = 1000 / rate
   const inFlight: Promise<void>[] = []
   const started = performance.now()
@@ -346,7 +336,7 @@ async function runPaced(
     const conn = await acquire()
     const id = `${tag}-${i}`
     rec.ids.push(id)
-    const request = requestBytes(id)
+    const request = traffic[i % poolSize]!.next(id)
     const t0 = performance.now()
     inFlight.push(
       conn.send(request).then((ok) => {
@@ -990,7 +980,7 @@ async function main(): Promise<void> {
     'Store: `on` = the default store (no `--db`: the database is at $XDG_STATE_HOME/hooks-observatory/events.db, with',
     "XDG_STATE_HOME in the run's temporary directory); `memory` = `--no-db` (in memory); `off` = `--no-store` (no",
     'history at all). Every hook answer waits for the store’s group commit, as it waits for the log.',
-    `a ~400-byte PreToolUse payload per event, ${WARMUP.toLocaleString('en-US')} warm-up events before each run (not measured, but checked).`,
+    `Bash calls, a PreToolUse then its PostToolUse (400–480 bytes), each connection an agent in one of 8 sessions (bench/lib/hook-events.ts), ${WARMUP.toLocaleString('en-US')} warm-up events before each run (not measured, but checked).`,
     'Latency: first byte written (for `close`: connect) → whole response read, in milliseconds. `paced` sleeps between',
     'sends (timers have about 1 ms granularity, so a send may leave up to ~1 ms after its slot; that is not counted as latency).',
     'CPU: busy time during the measured run as a share of one core: the server process (all threads, and its main',

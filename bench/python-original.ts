@@ -18,8 +18,9 @@
  * - ours: `observatory serve --socket IN --port 0 --output-socket OUT --tee --no-store --quiet` (stdout + output
  *   socket; no log file and no history, as the original has neither; `--ours-store memory`: `--no-db` instead).
  *
- * The load generator is this process, 16 concurrent clients on raw node:net sockets, the same ~400-byte PreToolUse
- * event as bench/observatory.ts:
+ * The load generator is this process, 16 concurrent clients on raw node:net sockets, the same events as
+ * bench/observatory.ts (bench/lib/hook-events.ts: each client an agent sending its Bash calls' PreToolUse, then
+ * PostToolUse):
  *
  * - `close`: one request per connection (connect, POST, read the answer, close), what every curl hook does;
  * - `keepalive`: 16 connections each sending its next event when the previous one was answered. The original
@@ -49,6 +50,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
+import { HookTraffic } from './lib/hook-events.ts'
 import { readCpuSeconds } from './lib/proc.ts'
 import { topSelfTime } from './lib/profile.ts'
 
@@ -73,21 +75,6 @@ let oursStoreFlag = '--no-store'
 
 const CONCURRENCY = 16
 const TARGET_RATIO = 2
-
-// ---- the request (the same event as bench/observatory.ts) ------------------------------------------------
-
-const SESSION = '3f5e8a9c-1b2d-4e6f-8a0b-1c2d3e4f5a6b'
-function requestBytes(id: string): string {
-  const body =
-    `{"id":"${id}","session_id":"${SESSION}","transcript_path":"/home/user/.claude/projects/-home-user-project/${SESSION}.jsonl",` +
-    `"cwd":"/home/user/project","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash",` +
-    `"tool_input":{"command":"git status --short && npm test -- --run","description":"Show changes and run the tests","timeout":120000},` +
-    `"tool_use_id":"toolu_01ABCDEFGHJKLMNPQRSTUVWX"}`
-  return (
-    `POST /hook?event=PreToolUse HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${body.length}\r\n\r\n${body}`
-  )
-}
 
 // ---- the client ----------------------------------------------------------------------------------------
 
@@ -163,12 +150,14 @@ async function drive(path: string, kind: Kind, tag: string, events: number): Pro
   let next = 0
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: CONCURRENCY }, async (_, sender) => {
+      // The same traffic as bench/observatory.ts: each client an agent, a call's Pre then its Post.
+      const traffic = new HookTraffic(sender, tag)
       let conn: Connection | undefined
       while (next < events) {
         const id = `${tag}-${next++}`
         ids.push(id)
-        const request = requestBytes(id)
+        const request = traffic.next(id)
         const t0 = performance.now()
         let ok = false
         try {
@@ -561,7 +550,7 @@ export async function compareWithOriginal(options: CompareOptions): Promise<numb
     `Original: \`${serverPy.replace(dirArg, 'DIR')} --socket IN --output-socket OUT --tee\`; ours: \`observatory serve`,
     `--socket IN --port 0 --output-socket OUT --tee ${oursStoreFlag} --quiet\`. Both: stdout to a file, one reader on the output socket`,
     `(${SOCAT !== undefined ? 'socat' : 'a Node reader'} to a file). Client: this process, ${CONCURRENCY} concurrent connections on raw node:net,`,
-    `a ~400-byte PreToolUse event; ${warmup.toLocaleString('en-US')} warm-up events per run. The original closes every`,
+    `Bash calls' PreToolUse then PostToolUse events (400–480 bytes, bench/lib/hook-events.ts); ${warmup.toLocaleString('en-US')} warm-up events per run. The original closes every`,
     'connection (HTTP/1.0): its keep-alive clients reconnect, and the connect counts in the latency.',
     'CPU: user + system of the server process over the measured run, per event. The original drops a reader',
     'whose socket buffer is full (`sendall` on a non-blocking socket raises); lines it missed are shown, not failed.',
