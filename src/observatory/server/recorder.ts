@@ -69,9 +69,10 @@ export class Recorder {
   record(enriched: JsonObject, line: string, ts: Date, name: string): Recorded {
     const time = ts.getTime()
     const event = hookEventFromJson(enriched)
-    const result = this.model.apply(event, time)
-    const toolUseId = callOf(event, name, result, time)
     const store = this.store
+    // Without a store only a PermissionRequest's result is read (callOf): no call copies for the others.
+    const result = this.model.apply(event, time, store !== undefined || name === 'PermissionRequest')
+    const toolUseId = callOf(event, name, result, time)
     if (store === undefined) return { id: this.#nextId++, committed: undefined, event, toolUseId }
     const appended = store.append(line, fieldsOf(event, time, name))
     this.#nextId = appended.id + 1

@@ -54,12 +54,16 @@ export const BATCH_ENTRY_KEYS: readonly string[] = Object.freeze([
 /** How much of a batch entry's `tool_response` text the model gets (it only looks at how the text starts). */
 export const BATCH_RESPONSE_CHARS = 500
 
+const SESSION_KEY_SET: ReadonlySet<string> = new Set(SESSION_KEYS)
+
 /** The plain object the session model reads, from the server's enriched event. */
 export function hookEventFromJson(obj: JsonObject): HookEvent {
   const event: HookEvent = {}
-  for (const key of SESSION_KEYS) {
-    const value = obj.get(key)
-    if (value === undefined) continue
+  // why: an event has a dozen keys and the model reads 26: one pass over the event's keys instead of a lookup per
+  // model key. With recorder.ts's skipped call copies: 226,458 → 219,934 instructions per event (−2.9%,
+  // bench/observatory-instructions.ts, keep-alive over the Unix socket, log + reader, no store).
+  for (const [key, value] of obj) {
+    if (!SESSION_KEY_SET.has(key)) continue
     event[key] = key === 'tool_calls' ? batchEntries(value) : plain(value)
   }
   return event
