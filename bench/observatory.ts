@@ -3,7 +3,10 @@
  *
  *   node --import tsx bench/observatory.ts [--quick] [--cpu-prof] [--only close,keepalive,paced] [--tcp-only]
  *                                          [--outputs full|stdout] [--store on|memory|on,memory]
- *                                          [--python DIR [--python-rounds 2]]
+ *                                          [--python DIR [--python-rounds 2]] [--syscalls] [--floor]
+ *
+ * `--syscalls` counts the server's system calls per event (perf stat); `--floor` adds the same keep-alive load
+ * against bench/servers/ingest-floor.ts (the transport alone, answering `200 {}`): the floor under our cost.
  *
  * `--python DIR` (or OBSERVATORY_PYTHON_ORIGINAL=DIR) then runs bench/python-original.ts: this observatory against
  * the Python original (a checkout of edu-samples/claude-code-hooks-observatory) on the Unix socket, one request per
@@ -73,6 +76,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     syscalls: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     only: { type: 'string' },
     'tcp-only': { type: 'boolean', default: false },
     outputs: { type: 'string', default: 'full' },
@@ -905,6 +909,50 @@ function storeTable(rows: Row[]): string {
   return lines.join('\n')
 }
 
+/** `--floor`: one keep-alive run against bench/servers/ingest-floor.ts (our transport, body read, `200 {}`). */
+interface FloorRow {
+  transport: Transport
+  rate: number
+  p99: number
+  cpuUs: number
+}
+
+/**
+ * The floor under the observatory's cost per event: the same keep-alive load against a server on the same
+ * transport that reads each body and answers `200 {}`, doing nothing else. What `observatory serve` costs above it
+ * is what parsing, the sessions, the outputs and the rest of the application add.
+ */
+async function runFloor(transport: Transport, tag: string): Promise<FloorRow> {
+  const dir = mkdtempSync(join(tmpdir(), 'obs-floor-'))
+  const path = join(dir, 'in.sock')
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/servers/ingest-floor.ts'), '--socket', path],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } },
+  )
+  try {
+    let out = ''
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+    })
+    await waitFor(() => /LISTENING \d+/.test(out) || child.exitCode !== null, 'the floor server')
+    const port = /LISTENING (\d+)/.exec(out)
+    if (port === null) throw new Error('the floor server did not start')
+    const target: Target = transport === 'tcp' ? { port: Number(port[1]) } : { path }
+    const keepalive = SCENARIOS.find((sc) => sc.kind === 'keepalive')!
+    await runKeepAlive(target, `${tag}w`, WARMUP, 8)
+    const cpu0 = readCpuSeconds(child.pid!) ?? Number.NaN
+    const result = await runKeepAlive(target, tag, keepalive.events, keepalive.concurrency)
+    const cpu = ((readCpuSeconds(child.pid!) ?? Number.NaN) - cpu0) / result.seconds
+    const sorted = Float64Array.from(result.latenciesMs).sort()
+    const rate = result.latenciesMs.length / result.seconds
+    return { transport, rate, p99: percentile(sorted, 99), cpuUs: (cpu / rate) * 1e6 }
+  } finally {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main(): Promise<void> {
   const only = args.only?.split(',')
   const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s.kind))
@@ -935,6 +983,17 @@ async function main(): Promise<void> {
           )
         }
       }
+    }
+  }
+  const floors: FloorRow[] = []
+  if (args.floor === true) {
+    for (const transport of transports) {
+      process.stderr.write(`floor (bench/servers/ingest-floor.ts) over ${transport}…\n`)
+      const floor = await runFloor(transport, `f${n++}`)
+      floors.push(floor)
+      process.stderr.write(
+        `  ${Math.round(floor.rate)} events/s, p99 ${fmt(floor.p99, 3)} ms, ${fmt(floor.cpuUs, 1)} µs CPU/event\n`,
+      )
     }
   }
   const loadAfter = loadavg()
@@ -991,6 +1050,22 @@ async function main(): Promise<void> {
     '',
     table(rows),
     '',
+    ...(floors.length > 0
+      ? [
+          "The floor (`--floor`): the same keep-alive load against bench/servers/ingest-floor.ts, this project's",
+          "transport reading each body and answering `200 {}`, nothing else; ours above it is the application's cost.",
+          '',
+          '| transport | events/s | p99 ms | server CPU µs/event | observatory keep-alive µs/event (same run) |',
+          '|---|---:|---:|---:|---:|',
+          ...floors.map((f) => {
+            const ours = rows.find(
+              (r) => r.scenario.kind === 'keepalive' && r.transport === f.transport,
+            )
+            return `| ${f.transport} | ${Math.round(f.rate).toLocaleString('en-US')} | ${fmt(f.p99, 3)} | ${fmt(f.cpuUs, 1)} | ${ours === undefined ? '–' : fmt(cpuPerEventUs(ours), 1)} |`
+          }),
+          '',
+        ]
+      : []),
     ...(rows.some((r) => r.store === 'on')
       ? [
           'The database (store `on`): its size per stored event (warm-up included) after the stop and at the end of the',
