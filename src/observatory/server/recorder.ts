@@ -71,7 +71,11 @@ export class Recorder {
     const event = hookEventFromJson(enriched)
     const store = this.store
     // Without a store only a PermissionRequest's result is read (callOf): no call copies for the others.
-    const result = this.model.apply(event, time, store !== undefined || name === 'PermissionRequest')
+    const result = this.model.apply(
+      event,
+      time,
+      store !== undefined || name === 'PermissionRequest',
+    )
     const toolUseId = callOf(event, name, result, time)
     if (store === undefined) return { id: this.#nextId++, committed: undefined, event, toolUseId }
     const appended = store.append(line, fieldsOf(event, time, name))
