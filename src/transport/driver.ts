@@ -580,9 +580,12 @@ export class ConnectionDriver {
     }
     if (this.conn.clientSentEverything) {
       this.out.flush()
-      // why: as above (Connection: close, whole request read): shutdown(2) then close(2) at once saved nothing
-      // over close(2) alone; strace -c 11.4 → 10.8 system calls per connection (the shutdown gone).
-      if (this.socket.writableLength === 0) this.socket.destroy()
+      // why: as above (Connection: close, whole request read), close(2) at once on a Unix socket: strace -c 11.4 →
+      // 10.8 system calls per connection (the shutdown gone). Not on TCP: close(2) with the response still in the
+      // send queue leaves it to an orphaned socket, and some responses then came late: wrk -c50 Connection: close,
+      // p99 16.0–16.2 ms against 12.4–12.7 ms with shutdown(2) first and close(2) once written (node:http 10.3–11.1
+      // ms in the same runs; docs/benchmarks.md).
+      if (this.peer.transport === 'unix' && this.socket.writableLength === 0) this.socket.destroy()
       else this.socket.end(() => this.socket.destroy())
       return
     }
