@@ -21,14 +21,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
 import { callgrindArgs, collectedInstructions, requireValgrind } from './lib/callgrind.ts'
-import { HookTraffic } from './lib/hook-events.ts'
+import { HookTraffic, openSocket, type Target } from './lib/hook-events.ts'
 
 const { values } = parseArgs({
   options: {
@@ -60,20 +60,6 @@ const ROOTS = (values.root ?? [HERE]).map((dir: string) => resolve(dir))
 const SOCAT = ['/usr/bin/socat', '/usr/local/bin/socat', '/bin/socat'].find((p) => existsSync(p))
 
 requireValgrind('observatory-instructions')
-
-type Target = { port: number } | { path: string }
-
-function open(target: Target): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = 'port' in target ? connect(target.port, '127.0.0.1') : connect(target.path)
-    socket.setNoDelay(true)
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socket)
-    })
-    socket.once('error', reject)
-  })
-}
 
 /** Sends `request` and resolves once a whole response (head + Content-Length body) came back. */
 function exchange(socket: Socket, request: string): Promise<void> {
@@ -111,13 +97,13 @@ async function load(target: Target, events: number, tag: string): Promise<void> 
   const traffic = new HookTraffic(0, tag)
   if (PER_CONNECTION) {
     for (let i = 0; i < events; i++) {
-      const socket = await open(target)
+      const socket = await openSocket(target)
       await exchange(socket, traffic.next(`${tag}-${i}`))
       socket.destroy()
     }
     return
   }
-  const socket = await open(target)
+  const socket = await openSocket(target)
   for (let i = 0; i < events; i++) await exchange(socket, traffic.next(`${tag}-${i}`))
   socket.destroy()
 }

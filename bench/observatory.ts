@@ -56,14 +56,14 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { request } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
-import { HookTraffic } from './lib/hook-events.ts'
+import { HookTraffic, openSocket, type Target } from './lib/hook-events.ts'
 import { readCpuSeconds } from './lib/proc.ts'
 import { topSelfTime } from './lib/profile.ts'
 import { compareWithOriginal, ORIGINAL_ENV } from './python-original.ts'
@@ -138,23 +138,7 @@ const TARGET_RATE = 35_000
 const TARGET_CPU_US = 20
 const TARGET_P99_MS = 1
 
-// ---- the request -----------------------------------------------------------------------------------------
-
 // ---- raw clients ----------------------------------------------------------------------------------------
-
-type Target = { port: number } | { path: string }
-
-function openSocket(target: Target): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = 'port' in target ? connect(target.port, '127.0.0.1') : connect(target.path)
-    socket.setNoDelay(true)
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socket)
-    })
-    socket.once('error', reject)
-  })
-}
 
 /** One keep-alive connection with at most one request in flight. */
 class Connection {

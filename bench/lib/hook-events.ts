@@ -7,10 +7,29 @@
  * (An earlier version sent the same PreToolUse, one `tool_use_id`, every time: the model then never opened more
  * than one call, which hid a per-event scan over open calls, see sessions/model.ts `bound`.)
  *
- * `id` is the body's first key, so the benchmarks' "every event exactly once" checks find it cheaply.
+ * `id` is the body's first key, so the benchmarks' "every event exactly once" checks find it cheaply. The clients'
+ * `openSocket` is here too.
  */
 
+import { connect, type Socket } from 'node:net'
+
 const SESSIONS = 8
+
+/** Where a benchmark client connects: the observatory's TCP port on 127.0.0.1, or its Unix socket. */
+export type Target = { port: number } | { path: string }
+
+/** A connected client socket (no Nagle delay), or the connect error. */
+export function openSocket(target: Target): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = 'port' in target ? connect(target.port, '127.0.0.1') : connect(target.path)
+    socket.setNoDelay(true)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', reject)
+  })
+}
 
 /** A session id that looks like Claude Code's (a UUID). */
 function sessionId(n: number): string {
