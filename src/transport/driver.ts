@@ -573,8 +573,9 @@ export class ConnectionDriver {
       // kernel, close(2) delivers them, then the FIN, as shutdown(2) would. No shutdown, no wait for 'finish':
       // strace -c per connection over the Unix socket (client closing after the response) 12.4 → 11.0 system
       // calls (the shutdown gone); bench/server-instructions.ts --per-connection 665.6k → 629.0k instructions.
-      // With bytes still queued in node:net, end(): the socket destroys itself once they are written.
-      if (this.socket.writableLength === 0) this.socket.destroy()
+      // With bytes still queued in node:net, end(): the socket destroys itself once they are written. On TCP
+      // end() always, for the reason given below (a response left to an orphaned socket can come late).
+      if (this.peer.transport === 'unix' && this.socket.writableLength === 0) this.socket.destroy()
       else this.socket.end()
       return
     }
