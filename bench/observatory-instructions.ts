@@ -116,6 +116,7 @@ async function load(target: Target, events: number, tag: string): Promise<void> 
 async function count(root: string, events: number, traced = true): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'obs-instr-'))
   let reader: ChildProcess | undefined
+  let child: ChildProcess | undefined
   try {
     mkdirSync(join(dir, 'state'))
     const inSock = join(dir, 'in.sock')
@@ -144,7 +145,7 @@ async function count(root: string, events: number, traced = true): Promise<numbe
       XDG_STATE_HOME: join(dir, 'state'),
     }
     for (const name of [DB_ENV, TOKEN_ENV, SOCKET_ENV, PORT_ENV]) delete env[name]
-    const child = spawn(
+    child = spawn(
       traced ? 'valgrind' : process.execPath,
       traced ? callgrindArgs(process.execPath, args) : args,
       {
@@ -161,12 +162,12 @@ async function count(root: string, events: number, traced = true): Promise<numbe
     child.stdout?.setEncoding('utf8').on('data', (text: string) => {
       stdout += text
     })
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()))
+    const server = child
+    const exited = new Promise<void>((resolve) => server.once('close', () => resolve()))
     const deadline = Date.now() + 300_000
     const ready = FLOOR ? /LISTENING (\d+)/ : /Press Ctrl\+C to stop/
     while (!ready.test(FLOOR ? stdout : stderr)) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL')
+      if (server.exitCode !== null || Date.now() > deadline) {
         throw new Error(`the observatory did not start under valgrind:\n${stderr.slice(-2000)}`)
       }
       await new Promise((r) => setTimeout(r, 200))
@@ -190,10 +191,13 @@ async function count(root: string, events: number, traced = true): Promise<numbe
     const port = FLOOR ? /LISTENING (\d+)/.exec(stdout) : /http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)
     const target: Target = values.tcp === true ? { port: Number(port?.[1]) } : { path: inSock }
     await load(target, events, `e${events}`)
-    child.kill('SIGINT')
+    server.kill('SIGINT')
     await exited
     return traced ? collectedInstructions(stderr) : 0
   } finally {
+    // Still running only when something above failed.
+    if (child !== undefined && child.exitCode === null && child.signalCode === null)
+      child.kill('SIGKILL')
     reader?.kill()
     rmSync(dir, { recursive: true, force: true })
   }
