@@ -876,11 +876,7 @@ export class SessionModel {
   private bound(ctx: Context): void {
     const s = ctx.s
     while (s.running.size > this.maxOpen) {
-      const rec = s.running.values().next().value as CallRecord
-      const outcome: ToolOutcome = rec.pending !== null ? 'denied' : 'interrupted'
-      if (rec.pending !== null) resolvePermission(ctx, rec.pending)
-      closeCall(ctx, rec, outcome, null, null)
-      rec.closedBy = 'guess'
+      closeUnfinished(ctx, s.running.values().next().value as CallRecord)
     }
     if (s.pending.length > this.maxOpen) {
       for (const perm of s.pending.slice(0, s.pending.length - this.maxOpen)) {
@@ -1126,13 +1122,17 @@ function mainScope(s: SessionRecord): (agentId: string | null) => boolean {
 function closeCalls(ctx: Context, scope: (agentId: string | null) => boolean): void {
   const { s } = ctx
   for (const rec of [...s.running.values()]) {
-    if (!scope(rec.call.agent_id)) continue
-    const outcome: ToolOutcome = rec.pending !== null ? 'denied' : 'interrupted'
-    if (rec.pending !== null) resolvePermission(ctx, rec.pending)
-    closeCall(ctx, rec, outcome, null, null)
-    rec.closedBy = 'guess'
+    if (scope(rec.call.agent_id)) closeUnfinished(ctx, rec)
   }
   for (const perm of [...s.pending]) if (scope(perm.agent_id)) resolvePermission(ctx, perm)
+}
+
+/** A running call that will get no Post: interrupted, or denied when its permission is still pending (it never ran). */
+function closeUnfinished(ctx: Context, rec: CallRecord): void {
+  const outcome: ToolOutcome = rec.pending !== null ? 'denied' : 'interrupted'
+  if (rec.pending !== null) resolvePermission(ctx, rec.pending)
+  closeCall(ctx, rec, outcome, null, null)
+  rec.closedBy = 'guess'
 }
 
 function setOutcome(s: SessionRecord, call: ToolCall, outcome: ToolOutcome): void {
