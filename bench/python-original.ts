@@ -44,13 +44,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DB_ENV, PORT_ENV, SOCKET_ENV, TOKEN_ENV } from '../src/observatory/defaults.ts'
-import { HookTraffic } from './lib/hook-events.ts'
+import { HookTraffic, openSocket } from './lib/hook-events.ts'
 import { readCpuSeconds } from './lib/proc.ts'
 import { topSelfTime } from './lib/profile.ts'
 
@@ -77,17 +77,6 @@ const CONCURRENCY = 16
 const TARGET_RATIO = 2
 
 // ---- the client ----------------------------------------------------------------------------------------
-
-function openSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path)
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socket)
-    })
-    socket.once('error', reject)
-  })
-}
 
 /** One connection, at most one request in flight. Answers are `200` heads with `Content-Length: 0`. */
 class Connection {
@@ -164,7 +153,7 @@ async function drive(path: string, kind: Kind, tag: string, events: number): Pro
           // keepalive: reuse the connection while the server keeps it (the original closes every one).
           if (kind === 'close' || conn === undefined || !conn.usable) {
             conn?.socket.destroy()
-            conn = new Connection(await openSocket(path))
+            conn = new Connection(await openSocket({ path }))
           }
           ok = await conn.send(request)
           if (kind === 'close') {
